@@ -1,0 +1,5 @@
+/* vmm: stub until the KVM core lands. */
+int main(void)
+{
+	return 0;
+}
