@@ -6,10 +6,14 @@
 #ifndef VMM_VFIO_HOST_H
 #define VMM_VFIO_HOST_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "pci/bdf.h"
+
+/* glibc's <limits.h> has a HOST_NAME_MAX (64) for gethostname(); ours is a name buffer. */
+#undef HOST_NAME_MAX
 
 #define HOST_NR_BARS		6
 #define HOST_MAX_GROUP_PEERS	32
@@ -24,6 +28,11 @@ enum host_bar_kind {
 	HOST_BAR_MEM64,
 };
 
+/*
+ * kind and prefetchable come from the BAR register in config space (from the
+ * resource file's flags only when config space is too short to hold it);
+ * addr and size from the resource file. size is 0 or a power of two.
+ */
 struct host_bar {
 	enum host_bar_kind kind;
 	bool prefetchable;
@@ -45,6 +54,7 @@ struct host_msi {
 	uint16_t offset;		/* capability offset */
 };
 
+/* present only when the table and PBA both lie inside memory BARs (BIR < 6) */
 struct host_msix {
 	bool present;
 	unsigned int table_size;	/* vectors, 1..2048 */
@@ -91,14 +101,17 @@ struct host_device {
 	struct host_pcie pcie;
 
 	int iommu_group;		/* -1 = none (no IOMMU) */
-	struct host_group_peer peers[HOST_MAX_GROUP_PEERS];	/* others in the group */
+	/* others in the group, by BDF; past HOST_MAX_GROUP_PEERS, blocking ones are kept */
+	struct host_group_peer peers[HOST_MAX_GROUP_PEERS];
 	unsigned int nr_peers;
 	char driver[HOST_DRIVER_MAX];	/* "" when unbound */
 	int numa_node;			/* -1 = none */
 	char reset_method[HOST_NAME_MAX];	/* "" when none */
 	bool vfio_dev_exists;		/* /dev/vfio/<group> */
-	bool config_complete;		/* all 4096 bytes of config space were readable */
+	bool config_complete;		/* the whole config space (256 or 4096 bytes) was readable */
 	uint8_t config[4096];		/* the config space as read */
+	unsigned int config_len;	/* bytes of config[] read (64 for non-root on a live host) */
+	unsigned int nr_peers_total;	/* other group members, also past HOST_MAX_GROUP_PEERS */
 };
 
 /* Where facts come from: the live host, or a fixture tree like sysfs. */
@@ -108,6 +121,7 @@ struct host_inventory;
  * sysfs_root NULL means the live host (/sys, read with libudev and libpci);
  * otherwise DIR holds bus/pci/devices/ and kernel/iommu_groups/ as sysfs does,
  * and dev_root (may be NULL) stands in for /dev when checking /dev/vfio/N.
+ * NULL with errno ENOENT when DIR has no bus/pci/devices/, or ENOMEM.
  */
 struct host_inventory *host_inventory_open(const char *sysfs_root,
 					   const char *dev_root);
@@ -117,7 +131,7 @@ void host_inventory_close(struct host_inventory *inv);
 int host_device_read(struct host_inventory *inv, const struct pci_bdf *bdf,
 		     struct host_device *dev);
 
-/* Every PCI function present, sorted by BDF; returns a count or -errno. */
+/* Every PCI function present, sorted by BDF; returns a count or -errno. free(*out). */
 int host_device_list(struct host_inventory *inv, struct pci_bdf **out);
 
 /* Readiness for passthrough: one entry per blocking problem, each with its fix. */
@@ -133,14 +147,33 @@ enum host_problem_kind {
 
 struct host_problem {
 	enum host_problem_kind kind;
+	bool blocking;			/* false: a warning; the device can still be passed through */
 	char what[256];			/* the problem */
 	char fix[512];			/* what to do about it */
 };
 
 #define HOST_MAX_PROBLEMS	8
 
-/* Fills problems[] (up to HOST_MAX_PROBLEMS); returns how many. 0 = ready. */
+/*
+ * Fills problems[] (up to HOST_MAX_PROBLEMS); returns how many, warnings
+ * included. Blocking: NOT_VFIO, NO_IOMMU, GROUP_NOT_VIABLE, NO_VFIO_NODE.
+ * Warnings (blocking = false): NO_RESET, MSIX_UNALIGNED. Ready means
+ * host_problems_blocking() == 0.
+ */
 unsigned int host_device_check(const struct host_device *dev,
 			       struct host_problem *problems);
+/* How many of problems[0..n) are blocking. */
+unsigned int host_problems_blocking(const struct host_problem *problems,
+				    unsigned int n);
+
+/* vfio-pci or one of its variant drivers (a name ending in "vfio-pci" / "vfio_pci"). */
+bool host_driver_is_vfio(const char *driver);
+/*
+ * A group member that keeps the group from being given to VFIO: bound to a
+ * driver other than vfio-pci (or a variant), pci-stub or pcieport.
+ */
+bool host_peer_blocks_group(const struct host_group_peer *peer);
+/* "MSI-X", "SR-IOV", ...; NULL for an ID this code does not name. */
+const char *host_cap_name(uint16_t id, bool extended);
 
 #endif
