@@ -1,0 +1,26 @@
+/*
+ * Sizing bridge windows and placing BARs: the second half of
+ * pci_topo_assign(), after devices and buses are numbered.
+ */
+#ifndef VMM_PCI_BAR_ALLOC_H
+#define VMM_PCI_BAR_ALLOC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pci/topology.h"
+
+/*
+ * Every function has its bus, dev and fn; bus_by_number[n] is the bus index
+ * of bus number n, for n < t->nr_buses. Sizes every bridge window bottom-up,
+ * then places windows and BARs top-down in the host windows, largest
+ * alignment first. 0, or -ENOSPC / -EOVERFLOW / -ENOMEM with a message in
+ * err and t->error set.
+ */
+int pci_bar_alloc(struct pci_topology *t, const unsigned int *bus_by_number,
+		  char *err, size_t errlen);
+
+/* "64 GiB", "16 KiB", "96 MiB", "256 bytes": exact, in the largest unit. */
+const char *pci_size_str(uint64_t size, char *buf, size_t len);
+
+#endif

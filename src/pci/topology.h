@@ -17,6 +17,8 @@
 #define PCI_SLOT_AUTO		(-1)
 #define PCI_BRIDGE_MEM_ALIGN	0x100000ULL	/* 1 MiB */
 #define PCI_BRIDGE_IO_ALIGN	0x1000ULL	/* 4 KiB */
+#define PCI_ROM_BAR		PCI_NR_BARS	/* the ROM, where a BAR index is expected */
+#define PCI_MAX_BUSES		256
 
 enum pci_bar_type {
 	PCI_BAR_UNUSED,			/* also the upper half of a 64-bit BAR */
@@ -30,6 +32,18 @@ struct pci_bar {
 	bool prefetchable;
 	uint64_t size;			/* a power of two, 0 = unused */
 	uint64_t addr;			/* assigned guest address */
+};
+
+/*
+ * The three kinds of address space a BAR or window lives in. PCI_RES_MEM:
+ * 32-bit memory (every 32-bit BAR, 64-bit non-prefetchable BARs, ROMs);
+ * PCI_RES_PREF: 64-bit prefetchable memory, above 4 GiB.
+ */
+enum pci_res_kind {
+	PCI_RES_IO,
+	PCI_RES_MEM,
+	PCI_RES_PREF,
+	PCI_NR_RES,
 };
 
 /* A bridge window, base and size; size 0 = closed. */
@@ -89,6 +103,13 @@ struct pci_host_windows {
 	struct pci_window mem64;
 };
 
+/* Why pci_topo_assign() failed, for callers that add context. */
+struct pci_topo_error {
+	int func;			/* the function to blame, -1 = none */
+	int bar;			/* 0..5 or PCI_ROM_BAR; -1 = not about a BAR (placement) */
+	int res;			/* enum pci_res_kind of the full window, -1 = none */
+};
+
 struct pci_topology {
 	struct pci_func *funcs;
 	unsigned int nr_funcs;
@@ -97,10 +118,11 @@ struct pci_topology {
 	unsigned int nr_buses;
 	unsigned int cap_buses;
 	struct pci_host_windows host;
+	struct pci_topo_error error;	/* set when pci_topo_assign() fails */
 };
 
-/* Host bridge at 00:00.0 on the root bus (bus index 0). */
-void pci_topo_init(struct pci_topology *t);
+/* Host bridge at 00:00.0 on the root bus (bus index 0). 0 or -ENOMEM. */
+int pci_topo_init(struct pci_topology *t);
 void pci_topo_free(struct pci_topology *t);
 
 /* Adds a function on bus index 'bus'; returns its index or -ENOMEM. */
@@ -123,6 +145,23 @@ int pci_topo_assign(struct pci_topology *t,
 		    unsigned int (*gsi_of)(unsigned int slot, unsigned int pin),
 		    char *err, size_t errlen);
 
+/*
+ * After a successful pci_topo_assign(): every function index in tree order
+ * (each bus in device.function order, a bridge followed by everything behind
+ * it, as lspci -t draws it). 'order' holds nr_funcs entries. 0 or -ENOMEM.
+ */
+int pci_topo_tree_order(const struct pci_topology *t, unsigned int *order);
+
+/* Where a BAR goes: PCI_RES_IO, PCI_RES_MEM or PCI_RES_PREF. */
+enum pci_res_kind pci_bar_res(const struct pci_bar *bar);
+/* A bridge's window of that kind. */
+const struct pci_window *pci_func_window(const struct pci_func *f, enum pci_res_kind res);
+
+/* "io", "mem32", "mem64", "unused" (short, stable: fit for JSON). */
 const char *pci_bar_type_name(enum pci_bar_type type);
+/* "I/O", "memory", "prefetchable": a bridge window's kind. */
+const char *pci_res_name(enum pci_res_kind res);
+/* "root port", "PCI bridge", "host bridge", "endpoint". */
+const char *pci_func_kind_name(enum pci_func_kind kind);
 
 #endif

@@ -59,21 +59,22 @@ struct addr_range {
 	uint64_t size;			/* 0 = none */
 };
 
-#define X86_MAX_RAM_RANGES	2
+#define X86_MAX_RAM_RANGES	3
 #define X86_MAX_E820		16
 
 struct x86_layout {
 	uint64_t memory;		/* bytes of guest RAM */
 	unsigned int phys_bits;
 	/*
-	 * Guest memory as memslots: [0, min(mem, 3G)) and [4G, ...). The
-	 * legacy hole inside the first is backed (ACPI tables live there) but
-	 * E820-reserved.
+	 * Guest memory as memslots: [0, min(mem, 3G)) and [4G, ...); when
+	 * RAM would reach AMD's HyperTransport hole, the rest goes to a third
+	 * range from 1 TiB (the hole is E820-reserved). The legacy hole inside
+	 * the first is backed (ACPI tables live there) but E820-reserved.
 	 */
 	struct addr_range ram[X86_MAX_RAM_RANGES];
 	unsigned int nr_ram;
 	struct addr_range mmio32;	/* 32-bit PCI window */
-	struct addr_range mmio64;	/* 64-bit prefetchable PCI window */
+	struct addr_range mmio64;	/* 64-bit prefetchable PCI window; size 0 = none */
 	struct addr_range ecam;
 	struct addr_range pci_io;	/* PCI I/O port window */
 	struct e820_entry e820[X86_MAX_E820];
@@ -90,6 +91,9 @@ int x86_layout_plan(uint64_t memory, unsigned int phys_bits,
 /* The GSI that a root-bus INTx pin (1..4) of device 'slot' is routed to. */
 unsigned int x86_pci_intx_gsi(unsigned int slot, unsigned int pin);
 
+/* "usable", "reserved", ... as the kernel logs an E820 map. */
 const char *e820_type_name(uint32_t type);
+/* "System RAM", "Reserved", ... as /proc/iomem names them. */
+const char *e820_iomem_name(uint32_t type);
 
 #endif
