@@ -26,6 +26,7 @@ enum console_kind {
 struct console_config {
 	enum console_kind kind;
 	char *path;		/* CONSOLE_FILE only, resolved */
+	int line;		/* line of the console key, 0 = the default */
 };
 
 enum hugepages_kind {
@@ -66,7 +67,12 @@ enum bridge_kind {
 
 #define CFG_SLOT_AUTO	(-1)
 
-/* Where a function goes: the bus (a bridge, or the root bus) and slot. */
+/*
+ * Where a function goes: the bus (a bridge, or the root bus) and slot.
+ * After config_load, a function on a root port's bus has slot 0 (implied
+ * there); elsewhere slot may still be CFG_SLOT_AUTO for the planner. A
+ * function > 0 always comes with a known slot.
+ */
 struct placement {
 	int bus;			/* index into vm_config.bridges, -1 = root bus */
 	int slot;			/* 0..31 or CFG_SLOT_AUTO */
@@ -142,6 +148,10 @@ struct device_config {
 struct vm_config {
 	char *file;			/* the machine file as named */
 	struct machine_config machine;
+	/*
+	 * Sorted by index. Without any [serial] section: com1 alone (line 0),
+	 * on stdio, or on none when a virtio-console has stdio.
+	 */
 	struct serial_config serials[CFG_MAX_SERIALS];
 	unsigned int nr_serials;
 	struct bridge_config *bridges;
