@@ -2,6 +2,7 @@
 #ifndef VMM_CLI_H
 #define VMM_CLI_H
 
+#include "vfio/host.h"
 #include "vmm/config.h"
 
 enum vmm_exit {
@@ -15,5 +16,13 @@ void cli_print_version(const char *prog);
 
 /* Load a machine file; on error print the message and return EXIT_SETUP. */
 int cli_load_config(const char *path, struct vm_config *cfg);
+
+/*
+ * Open the host inventory if the config passes any device through (*inv
+ * stays NULL otherwise). sysfs_root/dev_root NULL mean the live host.
+ * On error print the message and return EXIT_SETUP.
+ */
+int cli_open_inventory(const struct vm_config *cfg, const char *sysfs_root,
+		       const char *dev_root, struct host_inventory **inv);
 
 #endif

@@ -1,2 +1,52 @@
 #!/bin/sh
-echo 1..0
+# vmm's command line: options, exit statuses and --check on good and bad files.
+: "${top_srcdir:=.}" "${top_builddir:=.}"
+VMM="$top_builddir/vmm"
+EX="$top_srcdir/etc/examples"
+tmp=$(mktemp -d) || exit 1
+trap 'rm -rf "$tmp"' EXIT
+n=0 failed=0
+
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; }
+# expect STATUS DESCRIPTION CMD...: run CMD, check its exit status
+expect() {
+	want=$1 desc=$2; shift 2
+	"$@" >"$tmp/out" 2>"$tmp/err"; got=$?
+	if [ "$got" = "$want" ]; then ok "$desc"; else
+		not_ok "$desc (exit $got, wanted $want)"; sed 's/^/# /' "$tmp/err"; fi
+}
+# expect_err TEXT DESCRIPTION: the last command's stderr is exactly TEXT
+expect_err() {
+	if [ "$(cat "$tmp/err")" = "$1" ]; then ok "$2"; else
+		not_ok "$2"; echo "# wanted: $1"; sed 's/^/# got:    /' "$tmp/err"; fi
+}
+
+echo "1..17"
+expect 0 "--help exits 0" "$VMM" --help
+grep -q "Usage: vmm -c FILE" "$tmp/out" && ok "--help prints usage on stdout" || not_ok "--help prints usage on stdout"
+expect 0 "--version exits 0" "$VMM" --version
+grep -q "^vmm (vmm) [0-9]" "$tmp/out" && ok "--version names the version" || not_ok "--version names the version"
+expect 2 "unknown option exits 2" "$VMM" --frobnicate
+expect 2 "no machine file exits 2" "$VMM"
+expect_err "vmm: no machine file: run vmm -c FILE (see vmm --help)" "no machine file says how to give one"
+expect 2 "a stray argument exits 2" "$VMM" -c "$EX/minimal-virtio.ini" extra
+expect 2 "a missing machine file exits 2" "$VMM" --check -c "$tmp/nonexistent.ini"
+grep -q "nonexistent.ini" "$tmp/err" && ok "the missing file is named" || not_ok "the missing file is named"
+
+for f in minimal-virtio nic-passthrough gpu-passthrough; do
+	expect 0 "--check accepts etc/examples/$f.ini" "$VMM" --check -c "$EX/$f.ini"
+done
+
+cat >"$tmp/bad.ini" <<'INI'
+[machine]
+kernel = /boot/vmlinuz
+cpus = lots
+INI
+expect 2 "--check rejects a bad value" "$VMM" --check -c "$tmp/bad.ini"
+grep -q "^vmm: $tmp/bad.ini:3: \[machine\] cpus: " "$tmp/err" &&
+	ok "the error names FILE:LINE, the section and the key" ||
+	{ not_ok "the error names FILE:LINE, the section and the key"; sed 's/^/# /' "$tmp/err"; }
+expect 0 "-q --check on a good file exits 0" "$VMM" -q --check -c "$EX/minimal-virtio.ini"
+[ -s "$tmp/out" ] || [ -s "$tmp/err" ] && not_ok "-q --check prints nothing" || ok "-q --check prints nothing"
+exit $((failed != 0))
