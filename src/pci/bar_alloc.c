@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/size.h"
 #include "pci/bar_alloc.h"
 
 /* One thing to place on a bus: a BAR, or the window of a bridge on it. */
@@ -48,19 +49,6 @@ static const char *const host_window_name[PCI_NR_RES] = {
 	[PCI_RES_MEM] = "32-bit window",
 	[PCI_RES_PREF] = "64-bit window",
 };
-
-const char *pci_size_str(uint64_t v, char *buf, size_t len)
-{
-	static const char *const units[] = { "bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
-	unsigned int u = 0;
-
-	while (v && u < 6 && !(v & 0x3ff)) {
-		v >>= 10;
-		u++;
-	}
-	snprintf(buf, len, "%" PRIu64 " %s", v, units[u]);
-	return buf;
-}
 
 static bool align_up(uint64_t v, uint64_t align, uint64_t *out)
 {
@@ -116,7 +104,7 @@ static void bar_desc(const struct pci_bar *b, int bar, char *buf, size_t len)
 	char sz[32];
 	const char *what;
 
-	pci_size_str(b->size, sz, sizeof(sz));
+	size_str(b->size, sz, sizeof(sz));
 	if (bar == PCI_ROM_BAR)
 		what = "expansion ROM";
 	else if (b->type == PCI_BAR_IO)
@@ -173,7 +161,7 @@ static int fail(struct bar_ctx *c, enum pci_res_kind res, const struct bar_item 
 
 		snprintf(via, sizeof(via), ", behind %s \"%s\" whose %s window needs %s,",
 			 pci_func_kind_name(br->kind), br->name ? br->name : "?",
-			 pci_res_name(res), pci_size_str(it->size, sz, sizeof(sz)));
+			 pci_res_name(res), size_str(it->size, sz, sizeof(sz)));
 	}
 	snprintf(c->err, c->errlen, "\"%s\": %s%s %s", f->name ? f->name : "?", desc, via, why);
 	c->t->error.func = b->func;
@@ -255,8 +243,8 @@ static int place_root(struct bar_ctx *c, enum pci_res_kind res)
 			snprintf(why, sizeof(why),
 				 "does not fit in the %s 0x%" PRIx64 "-0x%" PRIx64 " (%s, %s free)",
 				 host_window_name[res], hw->base, hw->base + (hw->size - 1),
-				 pci_size_str(hw->size, sz1, sizeof(sz1)),
-				 pci_size_str(top - hw->base, sz2, sizeof(sz2)));
+				 size_str(hw->size, sz1, sizeof(sz1)),
+				 size_str(top - hw->base, sz2, sizeof(sz2)));
 		return fail(c, res, it, why, -ENOSPC);
 	}
 	return 0;

@@ -20,7 +20,4 @@
 int pci_bar_alloc(struct pci_topology *t, const unsigned int *bus_by_number,
 		  char *err, size_t errlen);
 
-/* "64 GiB", "16 KiB", "96 MiB", "256 bytes": exact, in the largest unit. */
-const char *pci_size_str(uint64_t size, char *buf, size_t len);
-
 #endif

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "util/size.h"
 #include "pci/bar_alloc.h"
 #include "virtio/pci_layout.h"
 #include "vmm/plan.h"
@@ -349,7 +350,7 @@ static int plan_rom(struct plan_ctx *c, const struct device_config *d,
 	/* A ROM BAR's address field is bits 31:11: at most 2 GiB. */
 	if (!pow2_roundup(size, &size) || size > 0x80000000ULL)
 		return dev_fail(c, d, d->vfio.rom_line, -EINVAL, "rom: %s is too large for a ROM BAR",
-				pci_size_str(size, sz, sizeof(sz)));
+				size_str(size, sz, sizeof(sz)));
 	req->rom.type = PCI_BAR_MEM32;
 	req->rom.size = size < PLAN_PAGE ? PLAN_PAGE : size;
 	return 0;
@@ -393,7 +394,7 @@ static int plan_vfio(struct plan_ctx *c, struct host_inventory *inv, unsigned in
 		if (!pow2_roundup(hb->size, &size))
 			return dev_fail(c, d, d->vfio.host_line, -EINVAL,
 					"host: %s BAR%d: %s is too large", bdf, b,
-					pci_size_str(hb->size, sz, sizeof(sz)));
+					size_str(hb->size, sz, sizeof(sz)));
 		switch (hb->kind) {
 		case HOST_BAR_IO:
 			gb->type = PCI_BAR_IO;
@@ -556,7 +557,7 @@ static int topo_error(struct plan_ctx *c, int ret, const char *msg)
 	    (!l->mmio64.size || l->mmio64.base + l->mmio64.size == 1ULL << l->phys_bits))
 		snprintf(hint, sizeof(hint),
 			 "; phys-bits = %u gives the guest %s of physical address space",
-			 l->phys_bits, pci_size_str(1ULL << l->phys_bits, sz, sizeof(sz)));
+			 l->phys_bits, size_str(1ULL << l->phys_bits, sz, sizeof(sz)));
 	return plan_fail(c, line, section, name, ret, "%s%s", rest, hint);
 }
 

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "util/size.h"
 #include "x86/layout.h"
 
 static uint64_t align_up_sat(uint64_t v, uint64_t align)
@@ -16,20 +17,6 @@ static uint64_t align_up_sat(uint64_t v, uint64_t align)
 	if (__builtin_add_overflow(v, align - 1, &r))
 		return UINT64_MAX & ~(align - 1);
 	return r & ~(align - 1);
-}
-
-/* "8 GiB", "1536 MiB", "4097 KiB", "123 bytes": exact, in the largest unit. */
-static const char *size_str(uint64_t v, char *buf, size_t len)
-{
-	static const char *const units[] = { "bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
-	unsigned int u = 0;
-
-	while (v && u < 6 && !(v & (SZ_1K - 1))) {
-		v >>= 10;
-		u++;
-	}
-	snprintf(buf, len, "%" PRIu64 " %s", v, units[u]);
-	return buf;
 }
 
 static void e820_add(struct x86_layout *l, uint64_t addr, uint64_t size, uint32_t type)

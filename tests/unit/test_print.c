@@ -15,6 +15,7 @@
 
 #include <libfdt.h>
 
+#include "util/size.h"
 #include "json.h"
 #include "print.h"
 #include "print_priv.h"
@@ -514,12 +515,12 @@ static void test_sizes(void **state)
 	char buf[TOPO_SIZE_MAX];
 
 	(void)state;
-	assert_string_equal(topo_size(0x40000000, buf, sizeof(buf)), "1 GiB");
-	assert_string_equal(topo_size(0xa0000, buf, sizeof(buf)), "640 KiB");
-	assert_string_equal(topo_size(0xbff00000, buf, sizeof(buf)), "3071 MiB");
-	assert_string_equal(topo_size(0x20, buf, sizeof(buf)), "32 bytes");
-	assert_string_equal(topo_size(1, buf, sizeof(buf)), "1 byte");
-	assert_string_equal(topo_size(0x1000000000ULL, buf, sizeof(buf)), "64 GiB");
+	assert_string_equal(size_str(0x40000000, buf, sizeof(buf)), "1 GiB");
+	assert_string_equal(size_str(0xa0000, buf, sizeof(buf)), "640 KiB");
+	assert_string_equal(size_str(0xbff00000, buf, sizeof(buf)), "3071 MiB");
+	assert_string_equal(size_str(0x20, buf, sizeof(buf)), "32 bytes");
+	assert_string_equal(size_str(1, buf, sizeof(buf)), "1 byte");
+	assert_string_equal(size_str(0x1000000000ULL, buf, sizeof(buf)), "64 GiB");
 }
 
 int main(void)

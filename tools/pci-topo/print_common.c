@@ -198,37 +198,6 @@ char *topo_bdf(const struct pci_func *f, char *buf, size_t len)
 	return buf;
 }
 
-char *topo_size(uint64_t size, char *buf, size_t len)
-{
-	static const char *const units[] = { "bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
-	unsigned int u = 0;
-
-	while (size && u < 6 && !(size & 0x3ff)) {
-		size >>= 10;
-		u++;
-	}
-	if (u == 0 && size == 1)
-		snprintf(buf, len, "1 byte");
-	else
-		snprintf(buf, len, "%" PRIu64 " %s", size, units[u]);
-	return buf;
-}
-
-const char *topo_bar_type(enum pci_bar_type type)
-{
-	switch (type) {
-	case PCI_BAR_UNUSED:
-		return "unused";
-	case PCI_BAR_IO:
-		return "io";
-	case PCI_BAR_MEM32:
-		return "mem32";
-	case PCI_BAR_MEM64:
-		return "mem64";
-	}
-	return "unknown";
-}
-
 const char *topo_pin_name(unsigned int pin)
 {
 	static const char *const pins[] = { "none", "INTA", "INTB", "INTC", "INTD" };
@@ -348,21 +317,6 @@ unsigned int topo_bar_traps(const struct vm_plan *plan, unsigned int i,
 		traps[1] = t;
 	}
 	return n;
-}
-
-const char *topo_e820_name(uint32_t type)
-{
-	switch (type) {
-	case E820_RAM:
-		return "System RAM";
-	case E820_RESERVED:
-		return "Reserved";
-	case E820_ACPI:
-		return "ACPI Tables";
-	case E820_NVS:
-		return "ACPI Non-volatile Storage";
-	}
-	return "Unknown E820 type";
 }
 
 const char *topo_e820_key(uint32_t type)

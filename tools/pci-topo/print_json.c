@@ -180,7 +180,7 @@ static void json_function(struct json *j, const struct vm_plan *plan, unsigned i
 			continue;
 		json_object_begin(j, NULL);
 		json_u64(j, "index", b);
-		json_string(j, "type", topo_bar_type(bar->type));
+		json_string(j, "type", pci_bar_type_name(bar->type));
 		json_bool(j, "prefetchable", bar->prefetchable);
 		json_hex(j, "addr", bar->addr);
 		json_u64(j, "size", bar->size);

@@ -36,10 +36,6 @@ char *topo_class_name(const struct vm_plan *plan, unsigned int i, char *buf, siz
 
 /* "0000:01:00.0" */
 char *topo_bdf(const struct pci_func *f, char *buf, size_t len);
-/* "16 MiB", "640 KiB", "3 bytes": exact, in the largest unit that divides. */
-char *topo_size(uint64_t size, char *buf, size_t len);
-/* "io", "mem32", "mem64" ("unused"). */
-const char *topo_bar_type(enum pci_bar_type type);
 /* "not_vfio", "group_not_viable", ...: a readiness problem in JSON. */
 const char *topo_problem_key(enum host_problem_kind kind);
 /* "INTA".."INTD", or "none". */
@@ -81,8 +77,6 @@ int res_map_iomem(const struct vm_plan *plan, struct res_map *m);
 int res_map_ioports(const struct vm_plan *plan, struct res_map *m);
 void res_map_free(struct res_map *m);
 
-/* The name /proc/iomem gives an E820 type. */
-const char *topo_e820_name(uint32_t type);
 /* "ram", "reserved", "acpi", "nvs" (the JSON spelling). */
 const char *topo_e820_key(uint32_t type);
 

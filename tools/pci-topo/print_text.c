@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/size.h"
 #include "print.h"
 #include "print_priv.h"
 
@@ -138,14 +139,14 @@ static void print_header(FILE *f, const struct vm_plan *plan)
 
 	fprintf(f, "machine    %s\n", m && m->name ? m->name : "(unnamed)");
 	fprintf(f, "cpus       %u\n", m ? m->cpus : 0);
-	fprintf(f, "memory     %s (0x%" PRIx64 " bytes)\n", topo_size(mem, sz, sizeof(sz)), mem);
+	fprintf(f, "memory     %s (0x%" PRIx64 " bytes)\n", size_str(mem, sz, sizeof(sz)), mem);
 	fprintf(f, "phys-bits  %u\n", plan->layout.phys_bits ? plan->layout.phys_bits :
 		(m ? m->phys_bits : 0));
 }
 
 static const char *bar_flags(const struct pci_bar *b, char *buf, size_t len)
 {
-	snprintf(buf, len, "%s%s", topo_bar_type(b->type),
+	snprintf(buf, len, "%s%s", pci_bar_type_name(b->type),
 		 b->prefetchable ? ", prefetchable" : "");
 	return buf;
 }
@@ -160,7 +161,7 @@ static void print_window(FILE *f, const char *what, const struct pci_window *w, 
 	}
 	fprintf(f, io ? "    %-11s %04" PRIx64 "-%04" PRIx64 "  %s\n" :
 			"    %-11s %08" PRIx64 "-%08" PRIx64 "  %s\n",
-		what, w->base, w->base + w->size - 1, topo_size(w->size, sz, sizeof(sz)));
+		what, w->base, w->base + w->size - 1, size_str(w->size, sz, sizeof(sz)));
 }
 
 /* The direct-mapped and trapped pages of a passthrough BAR. */
@@ -219,12 +220,12 @@ static void print_rom(FILE *f, const struct vm_plan *plan, unsigned int i)
 		if (h)
 			fprintf(f, "    %-11s none (rom = %s; host ROM %s)\n", "rom",
 				d && d->vfio.rom == ROM_OFF ? "off" : "auto",
-				h->rom_size ? topo_size(h->rom_size, hsz, sizeof(hsz)) : "absent");
+				h->rom_size ? size_str(h->rom_size, hsz, sizeof(hsz)) : "absent");
 		return;
 	}
 	fprintf(f, "    %-11s %08" PRIx64 "-%08" PRIx64 "  %s  %s%s%s\n", "rom",
 		fn->rom.addr, fn->rom.addr + fn->rom.size - 1,
-		topo_size(fn->rom.size, sz, sizeof(sz)), topo_bar_type(fn->rom.type),
+		size_str(fn->rom.size, sz, sizeof(sz)), pci_bar_type_name(fn->rom.type),
 		*src ? ", " : "", src);
 	if (h && d && d->vfio.rom == ROM_FILE && d->vfio.rom_file)
 		fprintf(f, "%16s file %s\n", "", d->vfio.rom_file);
@@ -286,14 +287,14 @@ static void print_function(FILE *f, const struct vm_plan *plan, unsigned int i)
 			"    %-11s %04" PRIx64 "-%04" PRIx64 "  %s  %s\n" :
 			"    %-11s %08" PRIx64 "-%08" PRIx64 "  %s  %s\n",
 			what, bar->addr, bar->addr + bar->size - 1,
-			topo_size(bar->size, sz, sizeof(sz)), bar_flags(bar, flags, sizeof(flags)));
+			size_str(bar->size, sz, sizeof(sz)), bar_flags(bar, flags, sizeof(flags)));
 		if (h && pf) {
 			const struct plan_pt_bar *pb = &pf->pt_bars[b];
 			uint64_t hsize = pb->host_size ?: bar->size;
 
 			fprintf(f, "%16s host     %08" PRIx64 "-%08" PRIx64 "  %s\n", "",
 				pb->host_addr, pb->host_addr + hsize - 1,
-				topo_size(hsize, sz, sizeof(sz)));
+				size_str(hsize, sz, sizeof(sz)));
 			print_pt_pages(f, plan, i, b);
 		}
 	}

@@ -186,7 +186,7 @@ int res_map_iomem(const struct vm_plan *plan, struct res_map *m)
 	m->first = -1;
 	for (i = 0; i < l->nr_e820 && !ret; i++)
 		ret = res_add(m, l->e820[i].addr, l->e820[i].size, RANK_E820,
-			      "%s", topo_e820_name(l->e820[i].type));
+			      "%s", e820_iomem_name(l->e820[i].type));
 	last_bus = l->ecam.size >= SZ_1M ? (unsigned int)(l->ecam.size / SZ_1M) - 1 : 0;
 	if (last_bus > 0xff)
 		last_bus = 0xff;
