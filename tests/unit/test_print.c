@@ -242,7 +242,7 @@ static void test_text_maps(void **state)
 		      "      c0000000-c001ffff : 0000:02:03.0\n"
 		      "      c0020000-c0023fff : 0000:02:03.0\n"
 		      "  c0104000-c0107fff : 0000:00:02.0\n"
-		      "e0000000-efffffff : PCI ECAM 0000 [bus 00-ff]\n"
+		      "e0000000-efffffff : PCI MMCONFIG 0000 [bus 00-ff]\n"
 		      "  e0000000-efffffff : Reserved\n"
 		      "f0000000-febfffff : (hole)\n"
 		      "fec00000-fec00fff : IOAPIC 0\n"
@@ -301,7 +301,7 @@ static void test_json(void **state)
 	assert_has(j, "\"what\": \"MSI-X PBA\"");
 	assert_has(j, "\"bridge\": null,");
 	assert_has(j, "\"io\": null");
-	assert_has(j, "\"name\": \"PCI ECAM 0000 [bus 00-ff]\",");
+	assert_has(j, "\"name\": \"PCI MMCONFIG 0000 [bus 00-ff]\",");
 	assert_has(j, "\"children\": []");
 	assert_has(j, "\"serial\": \"com1\"");
 	free(j);
