@@ -1,6 +1,7 @@
 /*
  * BAR allocation: bridge windows sized bottom-up to hold what is behind them,
- * then windows and BARs placed top-down in the host windows, largest first.
+ * then windows and BARs packed top-down, largest first, as low in the host
+ * windows as they fit.
  *
  * Everything is laid out from the top: a window's largest child sits at its
  * top, and a window's top (not its base) is aligned to that child's
@@ -210,44 +211,87 @@ overflow:
 		    -EOVERFLOW);
 }
 
-/* Place the root bus's items top-down in the host window, tops aligned. */
-static int place_root(struct bar_ctx *c, enum pci_res_kind res)
+/*
+ * Pack the root bus's items top-down below 'top', tops aligned, largest
+ * first. Returns the index of the first item that does not fit, or -1.
+ */
+static int pack_down(struct bar_ctx *c, enum pci_res_kind res, uint64_t top,
+		     uint64_t floor, uint64_t *left)
 {
-	const struct pci_window *hw = res == PCI_RES_IO ? &c->t->host.io :
-				      res == PCI_RES_MEM ? &c->t->host.mem32 :
-				      &c->t->host.mem64;
 	unsigned int i, last = *bus_start(c, res, 1);
-	uint64_t top, end, base;
-	char why[192], sz1[32], sz2[32];
+	uint64_t end;
 
-	if (hw->size && __builtin_add_overflow(hw->base, hw->size, &top))
-		top = UINT64_MAX;	/* treated as the end of the space */
-	else
-		top = hw->base + hw->size;
 	for (i = *bus_start(c, res, 0); i < last; i++) {
 		struct bar_item *it = &c->items[i];
 
 		if (!it->size)
 			continue;
 		end = top & ~(it->align - 1);
-		if (end >= it->size && end - it->size >= hw->base) {
-			base = end - it->size;
-			it->off = base;
-			top = base;
-			continue;
+		if (end < it->size || end - it->size < floor) {
+			*left = top - floor;
+			return (int)i;
 		}
-		if (!hw->size)
-			snprintf(why, sizeof(why), "does not fit: there is no %s",
-				 host_window_name[res]);
-		else
-			snprintf(why, sizeof(why),
-				 "does not fit in the %s 0x%" PRIx64 "-0x%" PRIx64 " (%s, %s free)",
-				 host_window_name[res], hw->base, hw->base + (hw->size - 1),
-				 size_str(hw->size, sz1, sizeof(sz1)),
-				 size_str(top - hw->base, sz2, sizeof(sz2)));
-		return fail(c, res, it, why, -ENOSPC);
+		it->off = end - it->size;
+		top = it->off;
 	}
-	return 0;
+	return -1;
+}
+
+#define ROOT_TOP_TRIES	64
+
+/*
+ * Place the root bus's items in the host window. Packing top-down wastes
+ * nothing between top-aligned bridge windows; packing below the lowest top
+ * that works puts 64-bit BARs just above RAM, within reach of hosts and
+ * IOMMUs with fewer address bits than the guest is told. Tops are tried
+ * upwards from the window's base, then the window's own top.
+ */
+static int place_root(struct bar_ctx *c, enum pci_res_kind res)
+{
+	const struct pci_window *hw = res == PCI_RES_IO ? &c->t->host.io :
+				      res == PCI_RES_MEM ? &c->t->host.mem32 :
+				      &c->t->host.mem64;
+	unsigned int i, last = *bus_start(c, res, 1), tries;
+	uint64_t top, need = 0, step = 0, t, left = 0;
+	char why[192], sz1[32], sz2[32];
+	int bad;
+
+	if (hw->size && __builtin_add_overflow(hw->base, hw->size, &top))
+		top = UINT64_MAX;	/* treated as the end of the space */
+	else
+		top = hw->base + hw->size;
+	for (i = *bus_start(c, res, 0); i < last; i++) {
+		if (!c->items[i].size)
+			continue;
+		if (__builtin_add_overflow(need, c->items[i].size, &need))
+			need = UINT64_MAX;
+		if (c->items[i].align > step)
+			step = c->items[i].align;
+	}
+	if (!step)
+		return 0;
+	if (hw->size && !__builtin_add_overflow(hw->base, need, &t) &&
+	    align_up(t, step, &t)) {
+		for (tries = 0; tries < ROOT_TOP_TRIES && t < top; tries++) {
+			if (pack_down(c, res, t, hw->base, &left) < 0)
+				return 0;
+			if (__builtin_add_overflow(t, step, &t))
+				break;
+		}
+	}
+	bad = hw->size ? pack_down(c, res, top, hw->base, &left) : (int)*bus_start(c, res, 0);
+	if (bad < 0)
+		return 0;
+	if (!hw->size)
+		snprintf(why, sizeof(why), "does not fit: there is no %s",
+			 host_window_name[res]);
+	else
+		snprintf(why, sizeof(why),
+			 "does not fit in the %s 0x%" PRIx64 "-0x%" PRIx64 " (%s, %s free)",
+			 host_window_name[res], hw->base, hw->base + (hw->size - 1),
+			 size_str(hw->size, sz1, sizeof(sz1)),
+			 size_str(left, sz2, sizeof(sz2)));
+	return fail(c, res, &c->items[bad], why, -ENOSPC);
 }
 
 /* Turn depths into addresses, parents first (bus numbers grow downwards). */

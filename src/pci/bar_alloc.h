@@ -13,8 +13,8 @@
 /*
  * Every function has its bus, dev and fn; bus_by_number[n] is the bus index
  * of bus number n, for n < t->nr_buses. Sizes every bridge window bottom-up,
- * then places windows and BARs top-down in the host windows, largest
- * alignment first. 0, or -ENOSPC / -EOVERFLOW / -ENOMEM with a message in
+ * then packs windows and BARs top-down, largest alignment first, as low in
+ * the host windows as they fit. 0, or -ENOSPC / -EOVERFLOW / -ENOMEM with a message in
  * err and t->error set.
  */
 int pci_bar_alloc(struct pci_topology *t, const unsigned int *bus_by_number,

@@ -504,13 +504,17 @@ static void test_bar_largest_first(void **state)
 	io1 = add_bar(&t, "io1", 0, PCI_SLOT_AUTO, PCI_BAR_IO, false, 0x20);
 	io2 = add_bar(&t, "io2", 0, PCI_SLOT_AUTO, PCI_BAR_IO, false, 0x100);
 	assign_ok(&t);
-	/* Top-down from the end of the 32-bit window, largest first. */
+	/*
+	 * Packed top-down, largest first, below the lowest top that fits: for
+	 * memory that is the 32-bit window's own top (257 MiB needs a 256 MiB
+	 * aligned top above 0xD0000000), for I/O 0x1200.
+	 */
 	assert_int_equal(t.funcs[d].bars[0].addr, 0xD0000000ULL);
 	assert_int_equal(t.funcs[b].bars[0].addr, 0xCFF00000ULL);
 	assert_int_equal(t.funcs[c].bars[0].addr, 0xCFEF0000ULL);	/* 64-bit, not prefetchable */
 	assert_int_equal(t.funcs[a].bars[0].addr, 0xCFEEC000ULL);
-	assert_int_equal(t.funcs[io2].bars[0].addr, 0xFF00);
-	assert_int_equal(t.funcs[io1].bars[0].addr, 0xFEE0);
+	assert_int_equal(t.funcs[io2].bars[0].addr, 0x1100);
+	assert_int_equal(t.funcs[io1].bars[0].addr, 0x10E0);
 	check_topo(&t);
 	pci_topo_free(&t);
 }
@@ -544,9 +548,12 @@ static void test_bar_alignment_mixed(void **state)
 		}
 	}
 	assign_ok(&t);
-	/* 64-bit prefetchable: at the top of the 64-bit window, below the HT hole
-	 * (1012 GiB), aligned down to 8 GiB. */
-	assert_int_equal(t.funcs[g].bars[1].addr, 1000 * SZ_1G);
+	/*
+	 * 64-bit prefetchable: as low as it fits. The window starts at 9 GiB;
+	 * the first 8 GiB aligned top above 9 GiB plus everything is 24 GiB,
+	 * and the 8 GiB BAR sits right below it.
+	 */
+	assert_int_equal(t.funcs[g].bars[1].addr, 16 * SZ_1G);
 	assert_true(t.funcs[g].rom.addr >= 0xC0000000ULL);
 	check_topo(&t);
 	pci_topo_free(&t);
@@ -572,22 +579,22 @@ static void test_windows(void **state)
 
 	/* rp: I/O 4 KiB, memory 1 MiB, prefetchable 8 GiB + 16 MiB. */
 	assert_int_equal(t.funcs[rp].io.size, 0x1000);
-	assert_int_equal(t.funcs[rp].io.base, 0xF000);
-	assert_int_equal(t.funcs[d].bars[1].addr, 0xFF00);	/* top of its window */
+	assert_int_equal(t.funcs[rp].io.base, 0x1000);
+	assert_int_equal(t.funcs[d].bars[1].addr, 0x1F00);	/* top of its window */
 	assert_int_equal(t.funcs[rp].mem.size, SZ_1M);
-	assert_int_equal(t.funcs[rp].mem.base, 0xDFF00000ULL);
-	assert_int_equal(t.funcs[d].bars[0].addr, 0xDFFFC000ULL);
+	assert_int_equal(t.funcs[rp].mem.base, 0xC0100000ULL);
+	assert_int_equal(t.funcs[d].bars[0].addr, 0xC01FC000ULL);
 	assert_int_equal(t.funcs[rp].pref.size, 8 * SZ_1G + 16 * SZ_1M);
 	/* The 8 GiB BAR at the window's top, the 16 MiB one below it. */
 	assert_int_equal((t.funcs[rp].pref.base + t.funcs[rp].pref.size) % (8 * SZ_1G), 0);
 	assert_int_equal(t.funcs[d].bars[4].addr, t.funcs[rp].pref.base);
 	assert_int_equal(t.funcs[d].bars[2].addr, t.funcs[rp].pref.base + 16 * SZ_1M);
-	/* At the top of the 64-bit window [5 GiB, 1012 GiB). */
-	assert_int_equal(t.funcs[d].bars[2].addr, X86_HT_HOLE_BASE - 12 * SZ_1G);
+	/* As low in the 64-bit window [5 GiB, 1012 GiB) as fits: top at 16 GiB. */
+	assert_int_equal(t.funcs[d].bars[2].addr, 8 * SZ_1G);
 	/* pb: memory only; I/O and prefetchable closed. */
 	assert_int_equal(t.funcs[pb].mem.size, SZ_1M);
-	assert_int_equal(t.funcs[pb].mem.base, 0xDFE00000ULL);
-	assert_int_equal(t.funcs[in_pb].bars[0].addr, 0xDFEFC000ULL);
+	assert_int_equal(t.funcs[pb].mem.base, 0xC0000000ULL);
+	assert_int_equal(t.funcs[in_pb].bars[0].addr, 0xC00FC000ULL);
 	assert_int_equal(t.funcs[pb].io.size, 0);
 	assert_int_equal(t.funcs[pb].pref.size, 0);
 	check_topo(&t);
@@ -607,12 +614,12 @@ static void test_nested_windows(void **state)
 	assign_ok(&t);
 	/*
 	 * pb2: 1 MiB; pb: 2 MiB BAR on top of pb2's 1 MiB = 3 MiB, its top
-	 * aligned to 2 MiB, at the top of the 32-bit window.
+	 * aligned to 2 MiB: the lowest such top is 0xC0400000.
 	 */
 	assert_int_equal(t.funcs[pb2].mem.size, SZ_1M);
 	assert_int_equal(t.funcs[pb].mem.size, 3 * SZ_1M);
-	assert_int_equal(t.funcs[pb].mem.base, 0xE0000000ULL - 3 * SZ_1M);
-	assert_int_equal(t.funcs[b].bars[0].addr, 0xE0000000ULL - 2 * SZ_1M);
+	assert_int_equal(t.funcs[pb].mem.base, 0xC0100000ULL);
+	assert_int_equal(t.funcs[b].bars[0].addr, 0xC0200000ULL);
 	assert_int_equal(t.funcs[pb2].mem.base, t.funcs[pb].mem.base);
 	assert_int_equal(t.funcs[a].bars[0].addr, t.funcs[pb2].mem.base);
 	check_topo(&t);
