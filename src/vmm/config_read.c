@@ -47,6 +47,7 @@ struct cfg_reader {
 	struct cfg_errors *e;
 	struct cfg_file *out;
 	int err;			/* -errno: stop */
+	bool done;			/* a line-level error: nothing later can win */
 	int lineno;
 	char buf[CFG_LINE_MAX];
 
@@ -274,10 +275,14 @@ static int read_header(struct cfg_reader *rd, char *content)
 	return add_section(rd, (enum cfg_sect_kind)kind, name, serial);
 }
 
+/* Past this many characters a line is not counted further: no newline is coming. */
+#define CFG_LINE_SCAN_MAX	(1 << 20)
+
 /*
  * One physical line into rd->buf. 1: got a line, 0: end of file, <0: read
  * error. *len counts the characters before the newline (a final '\r' is
- * not counted), also those that did not fit.
+ * not counted), also those that did not fit, up to CFG_LINE_SCAN_MAX. A NUL
+ * byte ends the reading: the file is not text.
  */
 static int read_physical_line(struct cfg_reader *rd, size_t *len, bool *nul)
 {
@@ -290,18 +295,22 @@ static int read_physical_line(struct cfg_reader *rd, size_t *len, bool *nul)
 		got = true;
 		if (c == '\n')
 			break;
-		if (c == '\0')
+		if (c == '\0') {
 			*nul = true;
+			break;
+		}
 		if (n < CFG_LINE_MAX - 1)
 			rd->buf[n] = (char)c;
 		n++;
 		last = c;
+		if (n > CFG_LINE_SCAN_MAX)
+			break;
 	}
 	if (ferror(rd->f))
 		return -(errno ? errno : EIO);
 	if (!got)
 		return 0;
-	if (last == '\r')
+	if (last == '\r' && n <= CFG_LINE_SCAN_MAX)
 		n--;
 	rd->buf[n < CFG_LINE_MAX - 1 ? n : CFG_LINE_MAX - 1] = '\0';
 	*len = n;
@@ -339,7 +348,7 @@ static char *cfg_reader_line(char *str, int num, void *stream)
 	int ret;
 
 	rd->tok = TOK_NONE;
-	if (rd->err)
+	if (rd->err || rd->done)
 		return NULL;
 	ret = read_physical_line(rd, &len, &nul);
 	if (ret <= 0) {
@@ -354,15 +363,24 @@ static char *cfg_reader_line(char *str, int num, void *stream)
 	rd->lineno++;
 	title = rd->section >= 0 ? rd->out->sections[rd->section].title : NULL;
 
+	if (len > CFG_LINE_SCAN_MAX) {
+		cfg_error(rd->e, rd->lineno, NULL, NULL,
+			  "line too long (more than %d characters, at most %d)",
+			  CFG_LINE_SCAN_MAX, CFG_LINE_MAX - 1);
+		rd->done = true;
+		return emit_bad_line(rd, str, num);
+	}
 	if (len > CFG_LINE_MAX - 1) {
 		cfg_error(rd->e, rd->lineno, NULL, NULL,
 			  "line too long (%zu characters, at most %d)", len,
 			  CFG_LINE_MAX - 1);
+		rd->done = true;
 		return emit_bad_line(rd, str, num);
 	}
 	if (nul) {
 		cfg_error(rd->e, rd->lineno, NULL, NULL,
 			  "line holds a NUL byte, expected text");
+		rd->done = true;
 		return emit_bad_line(rd, str, num);
 	}
 

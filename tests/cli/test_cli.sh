@@ -22,7 +22,7 @@ expect_err() {
 		not_ok "$2"; echo "# wanted: $1"; sed 's/^/# got:    /' "$tmp/err"; fi
 }
 
-echo "1..17"
+echo "1..19"
 expect 0 "--help exits 0" "$VMM" --help
 grep -q "Usage: vmm -c FILE" "$tmp/out" && ok "--help prints usage on stdout" || not_ok "--help prints usage on stdout"
 expect 0 "--version exits 0" "$VMM" --version
@@ -49,4 +49,7 @@ grep -q "^vmm: $tmp/bad.ini:3: \[machine\] cpus: " "$tmp/err" &&
 	{ not_ok "the error names FILE:LINE, the section and the key"; sed 's/^/# /' "$tmp/err"; }
 expect 0 "-q --check on a good file exits 0" "$VMM" -q --check -c "$EX/minimal-virtio.ini"
 [ -s "$tmp/out" ] || [ -s "$tmp/err" ] && not_ok "-q --check prints nothing" || ok "-q --check prints nothing"
+# A device that never ends a line must not hang the reader.
+expect 2 "--check on /dev/zero fails at once" timeout 10 "$VMM" --check -c /dev/zero
+expect_err "vmm: /dev/zero:1: line holds a NUL byte, expected text" "/dev/zero: the NUL byte is named"
 exit $((failed != 0))

@@ -219,5 +219,24 @@ else
 fi
 expect 2 "--host --dtb exits 2" "$TOPO" --host --dtb
 
+# Bridges nested 100 deep: every format copes, and dtc takes the tree.
+{
+	printf '[machine]\nkernel = /boot/vmlinuz\n'
+	printf '[pci "b1"]\ntype = pci-bridge\n'
+	i=2
+	while [ $i -le 100 ]; do
+		printf '[pci "b%d"]\ntype = pci-bridge\nbus = b%d\nslot = 1\n' $i $((i - 1))
+		i=$((i + 1))
+	done
+	printf '[device "rng"]\ntype = virtio-rng\nbus = b100\nslot = 1\n'
+} >"$tmp/deep.ini"
+expect 0 "100 nested bridges: --dts exits 0" "$TOPO" -c "$tmp/deep.ini" --dts
+if [ -n "$HAVE_DTC" ]; then
+	check "100 nested bridges: dtc accepts --dts" dtc -q -I dts -O dtb -o "$tmp/deep.dtb" "$tmp/out"
+else
+	skip "100 nested bridges: dtc accepts --dts" "dtc not installed"
+fi
+check "100 nested bridges: the device is in the tree" grep -q "rng" "$tmp/out"
+
 echo "1..$n"
 exit $((failed != 0))

@@ -792,6 +792,52 @@ static void test_bad_nul_byte(void **state)
 	assert_string_equal(err, "t.ini:3: line holds a NUL byte, expected text");
 }
 
+/* Load 'len' bytes that may hold NULs; returns config_load_stream's result. */
+static int load_bytes(const char *buf, size_t len, char *err)
+{
+	struct vm_config cfg;
+	FILE *f = fmemopen((void *)buf, len, "r");
+	int ret;
+
+	assert_non_null(f);
+	ret = config_load_stream(f, "t.ini", &cfg, err, ERR_LEN);
+	fclose(f);
+	if (!ret)
+		config_free(&cfg);
+	return ret;
+}
+
+/* A file with no newline (a device, a binary) is refused without reading it all. */
+static void test_runaway_line(void **state)
+{
+	size_t len = 4u << 20, head = strlen(MACHINE);
+	char *buf = malloc(len), err[ERR_LEN] = "";
+
+	(void)state;
+	assert_non_null(buf);
+	memcpy(buf, MACHINE, head);
+	memset(buf + head, 'x', len - head);
+	assert_int_equal(load_bytes(buf, len, err), -EINVAL);
+	assert_string_equal(err, "t.ini:3: line too long (more than 1048576 characters, at most 1023)");
+	free(buf);
+}
+
+/* As /dev/zero gives: NULs without end. The first NUL ends the reading. */
+static void test_nul_bytes(void **state)
+{
+	size_t len = 1u << 20;
+	char *buf = calloc(1, len), err[ERR_LEN] = "";
+
+	(void)state;
+	assert_non_null(buf);
+	assert_int_equal(load_bytes(buf, len, err), -EINVAL);
+	assert_string_equal(err, "t.ini:1: line holds a NUL byte, expected text");
+	memcpy(buf, MACHINE "cpus = 2", strlen(MACHINE "cpus = 2"));
+	assert_int_equal(load_bytes(buf, len, err), -EINVAL);
+	assert_string_equal(err, "t.ini:3: line holds a NUL byte, expected text");
+	free(buf);
+}
+
 static void test_bad_cmdline_too_long(void **state)
 {
 	char *text, part[701];
@@ -1039,6 +1085,8 @@ int main(void)
 		cmocka_unit_test(test_free_twice),
 		cmocka_unit_test(test_first_error_wins),
 		BAD_TEST(line_too_long),
+		cmocka_unit_test(test_runaway_line),
+		cmocka_unit_test(test_nul_bytes),
 		BAD_TEST(nul_byte),
 		BAD_TEST(no_machine),
 		BAD_TEST(no_kernel),

@@ -10,6 +10,7 @@
 #include <libfdt.h>
 
 #include "print.h"
+#include "pci/topology.h"
 #include "print_priv.h"
 
 /* Properties that hold cells even when their bytes happen to look like text. */
@@ -133,7 +134,8 @@ static int put_node(FILE *f, const void *fdt, int node, unsigned int depth)
 		int r;
 
 		fputc('\n', f);
-		if (depth >= 64)
+		/* Bridges nest at most PCI_MAX_BUSES deep below /pci. */
+		if (depth >= PCI_MAX_BUSES + 8)
 			return -FDT_ERR_BADSTRUCTURE;
 		r = put_node(f, fdt, child, depth + 1);
 		if (r < 0)

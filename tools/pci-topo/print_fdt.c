@@ -382,8 +382,9 @@ static int write_bus(struct fdt_ctx *x, int bus, unsigned int depth)
 	unsigned int *list = x->scratch + (size_t)depth * nr;
 	unsigned int n, k;
 
-	if (depth >= 64 || (unsigned int)bus >= x->plan->pci.nr_buses)
-		return 0;
+	/* The planner numbers at most PCI_MAX_BUSES buses: deeper is a bug. */
+	if (depth >= PCI_MAX_BUSES || (unsigned int)bus >= x->plan->pci.nr_buses)
+		return -FDT_ERR_BADSTRUCTURE;
 	n = topo_bus_funcs(x->plan, bus, list);
 	for (k = 0; k < n; k++)
 		TRY(write_func(x, list[k], depth));
@@ -618,7 +619,7 @@ int print_fdt_build(const struct vm_plan *plan, void **blob, size_t *size)
 	ret = build_imaps(&x);
 	if (ret)
 		goto out;
-	x.scratch = calloc(65 * nr, sizeof(*x.scratch));
+	x.scratch = calloc((size_t)(PCI_MAX_BUSES + 1) * nr, sizeof(*x.scratch));
 	if (!x.scratch) {
 		ret = -ENOMEM;
 		goto out;

@@ -194,7 +194,7 @@ int res_map_iomem(const struct vm_plan *plan, struct res_map *m)
 		ret = res_add(m, l->ecam.base, l->ecam.size, RANK_PLATFORM,
 			      "PCI MMCONFIG 0000 [bus 00-%02x]", last_bus);
 	if (!ret)
-		ret = res_add(m, X86_IOAPIC_BASE, X86_IOAPIC_SIZE, RANK_PLATFORM, "IOAPIC 0");
+		ret = res_add(m, X86_IOAPIC_BASE, X86_IOAPIC_REGS_SIZE, RANK_PLATFORM, "IOAPIC 0");
 	if (!ret)
 		ret = res_add(m, X86_LAPIC_BASE, X86_LAPIC_SIZE, RANK_PLATFORM, "Local APIC");
 	if (!ret)
