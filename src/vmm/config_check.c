@@ -3,15 +3,33 @@
  * references and cycles, slots and functions, host addresses, stdio.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "vmm/config_ctx.h"
+#include "x86/layout.h"
 
 static void missing(struct cfg_ctx *c, const struct cfg_section *sec,
 		    const char *key, const char *why)
 {
 	cfg_error(c->e, sec->line, sec->title, key, "missing, %s", why);
+}
+
+/* RAM must lie below 2^phys-bits (default memory always fits: blame memory). */
+static void check_phys_bits(struct cfg_ctx *c, const struct machine_config *m)
+{
+	uint64_t end = x86_ram_end(m->memory);
+	unsigned int bits = x86_addr_bits(end);
+	char size[32];
+
+	if (bits <= m->phys_bits)
+		return;
+	cfg_format_size(m->memory, size, sizeof(size));
+	cfg_error(c->e, c->memory_line ? c->memory_line : c->machine->line,
+		  c->machine->title, "memory",
+		  "%s of RAM reaches 0x%" PRIx64 " and needs %u physical address bits, expected phys-bits = %u or more",
+		  size, end - 1, bits, bits);
 }
 
 static void check_machine(struct cfg_ctx *c)
@@ -29,6 +47,7 @@ static void check_machine(struct cfg_ctx *c)
 	if (!m->kernel)
 		missing(c, c->machine, "kernel",
 			"a machine needs a kernel to boot (kernel = PATH)");
+	check_phys_bits(c, m);
 	if (m->hugepages == HUGEPAGES_OFF)
 		return;
 	page = m->hugepages == HUGEPAGES_2M ? 2ULL << 20 : 1ULL << 30;

@@ -40,8 +40,7 @@ static void ram_add(struct x86_layout *l, uint64_t base, uint64_t size)
 	l->nr_ram++;
 }
 
-/* The fewest address bits that reach 'end' (exclusive). */
-static unsigned int bits_for(uint64_t end)
+unsigned int x86_addr_bits(uint64_t end)
 {
 	unsigned int b = 0;
 
@@ -50,10 +49,36 @@ static unsigned int bits_for(uint64_t end)
 	return b;
 }
 
+/* RAM below the 32-bit hole, the rest from 4 GiB, skipping the HT hole. */
+static void ram_split(uint64_t memory, uint64_t *low, uint64_t *high,
+		      uint64_t *above_ht)
+{
+	uint64_t below_ht = X86_HT_HOLE_BASE - X86_HIGH_RAM_BASE;
+
+	*low = memory < X86_MMIO32_BASE ? memory : X86_MMIO32_BASE;
+	*high = memory - *low;
+	*above_ht = 0;
+	if (*high > below_ht) {
+		*above_ht = *high - below_ht;
+		*high = below_ht;
+	}
+}
+
+uint64_t x86_ram_end(uint64_t memory)
+{
+	uint64_t low, high, above_ht, end;
+
+	ram_split(memory, &low, &high, &above_ht);
+	if (above_ht)
+		return __builtin_add_overflow(X86_HT_HOLE_END, above_ht, &end) ?
+		       UINT64_MAX : end;
+	return high ? X86_HIGH_RAM_BASE + high : low;
+}
+
 int x86_layout_plan(uint64_t memory, unsigned int phys_bits,
 		    struct x86_layout *l, char *err, size_t errlen)
 {
-	uint64_t low, high, below_ht, above_ht, ram_end, addr_limit, start, top;
+	uint64_t low, high, above_ht, ram_end, addr_limit, start, top;
 	char s[32];
 
 	memset(l, 0, sizeof(*l));
@@ -74,28 +99,12 @@ int x86_layout_plan(uint64_t memory, unsigned int phys_bits,
 	}
 	addr_limit = 1ULL << phys_bits;
 
-	low = memory < X86_MMIO32_BASE ? memory : X86_MMIO32_BASE;
-	high = memory - low;
-	/* High RAM stops at the HyperTransport hole and resumes at 1 TiB. */
-	below_ht = X86_HT_HOLE_BASE - X86_HIGH_RAM_BASE;
-	if (high > below_ht) {
-		above_ht = high - below_ht;
-		high = below_ht;
-	} else {
-		above_ht = 0;
-	}
-	if (above_ht) {
-		if (__builtin_add_overflow(X86_HT_HOLE_END, above_ht, &ram_end))
-			ram_end = UINT64_MAX;
-	} else if (high) {
-		ram_end = X86_HIGH_RAM_BASE + high;
-	} else {
-		ram_end = low;
-	}
+	ram_split(memory, &low, &high, &above_ht);
+	ram_end = x86_ram_end(memory);
 	if (ram_end > addr_limit) {
 		snprintf(err, errlen,
 			 "memory %s reaches up to 0x%" PRIx64 " and needs %u physical address bits; phys-bits is %u",
-			 size_str(memory, s, sizeof(s)), ram_end - 1, bits_for(ram_end), phys_bits);
+			 size_str(memory, s, sizeof(s)), ram_end - 1, x86_addr_bits(ram_end), phys_bits);
 		return -EINVAL;
 	}
 

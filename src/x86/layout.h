@@ -89,6 +89,11 @@ struct x86_layout {
 int x86_layout_plan(uint64_t memory, unsigned int phys_bits,
 		    struct x86_layout *l, char *err, size_t errlen);
 
+/* Where RAM of 'memory' bytes ends (exclusive), the holes skipped. */
+uint64_t x86_ram_end(uint64_t memory);
+/* The fewest physical address bits that reach 'end' (exclusive). */
+unsigned int x86_addr_bits(uint64_t end);
+
 /* The GSI that a root-bus INTx pin (1..4) of device 'slot' is routed to. */
 unsigned int x86_pci_intx_gsi(unsigned int slot, unsigned int pin);
 

@@ -146,7 +146,7 @@ static void test_machine_limits(void **state)
 	assert_int_equal(cfg.machine.memory, 64ULL << 20);
 	assert_int_equal(cfg.machine.phys_bits, 36);
 	config_free(&cfg);
-	load_ok(MACHINE "memory = 1T\nhugepages = 1g\n", &cfg);
+	load_ok(MACHINE "memory = 1T\nhugepages = 1g\nphys-bits = 41\n", &cfg);
 	assert_int_equal(cfg.machine.memory, 1ULL << 40);
 	assert_int_equal(cfg.machine.hugepages, HUGEPAGES_1G);
 	config_free(&cfg);
@@ -878,6 +878,10 @@ BAD(line_too_long,
     "aaaaaaaaaaaaaaa\n"	/* 10 + 1015 = 1025 characters */
     "[bogus]\n",
     "t.ini:3: line too long (1025 characters, at most 1023)")
+BAD(memory_beyond_phys_bits, MACHINE "memory = 1T\n",
+    "t.ini:3: [machine] memory: 1T of RAM reaches 0x1033fffffff and needs 41 physical address bits, expected phys-bits = 41 or more")
+BAD(phys_bits_too_few, MACHINE "phys-bits = 36\nmemory = 64G\n",
+    "t.ini:4: [machine] memory: 64G of RAM reaches 0x103fffffff and needs 37 physical address bits, expected phys-bits = 37 or more")
 BAD(no_machine, "; nothing but a comment\n",
     "t.ini: [machine]: missing section, expected a [machine] section with kernel = PATH")
 BAD(no_kernel, "\n[machine]\ncpus = 2\n",
@@ -1085,6 +1089,8 @@ int main(void)
 		cmocka_unit_test(test_free_twice),
 		cmocka_unit_test(test_first_error_wins),
 		BAD_TEST(line_too_long),
+		BAD_TEST(memory_beyond_phys_bits),
+		BAD_TEST(phys_bits_too_few),
 		cmocka_unit_test(test_runaway_line),
 		cmocka_unit_test(test_nul_bytes),
 		BAD_TEST(nul_byte),
