@@ -37,22 +37,12 @@ static const struct plan_func *pfunc(const struct vm_plan *plan, unsigned int i)
 
 const char *topo_func_name(const struct vm_plan *plan, unsigned int i)
 {
-	const struct plan_func *pf = pfunc(plan, i);
-	const struct vm_config *cfg = plan->cfg;
+	const struct pci_func *f = &plan->pci.funcs[i];
 
-	if (pf && cfg) {
-		if (pf->role == PLAN_ROLE_BRIDGE && pf->index >= 0 &&
-		    (unsigned int)pf->index < cfg->nr_bridges &&
-		    cfg->bridges[pf->index].name)
-			return cfg->bridges[pf->index].name;
-		if (pf->role == PLAN_ROLE_DEVICE && pf->index >= 0 &&
-		    (unsigned int)pf->index < cfg->nr_devices &&
-		    cfg->devices[pf->index].name)
-			return cfg->devices[pf->index].name;
-	}
-	if (plan->pci.funcs[i].kind == PCI_FUNC_HOST_BRIDGE)
+	/* The planner names each function after its machine-file section. */
+	if (f->kind == PCI_FUNC_HOST_BRIDGE)
 		return "host-bridge";
-	return plan->pci.funcs[i].name ? plan->pci.funcs[i].name : "?";
+	return f->name ? f->name : "?";
 }
 
 const char *topo_func_type(const struct vm_plan *plan, unsigned int i)
@@ -310,13 +300,7 @@ unsigned int topo_bar_traps(const struct vm_plan *plan, unsigned int i,
 				table ? "MSI-X table" : pba ? "MSI-X PBA" : "trapped";
 		n++;
 	}
-	if (n == 2 && traps[1].offset < traps[0].offset) {
-		struct topo_trap t = traps[0];
-
-		traps[0] = traps[1];
-		traps[1] = t;
-	}
-	return n;
+	return n;	/* in offset order: the planner sorts them */
 }
 
 const char *topo_e820_key(uint32_t type)
