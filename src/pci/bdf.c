@@ -58,8 +58,20 @@ char *pci_bdf_format(const struct pci_bdf *bdf, char *buf, size_t len)
 	return buf;
 }
 
+int pci_bdf_cmp(const struct pci_bdf *a, const struct pci_bdf *b)
+{
+	if (a->domain != b->domain)
+		return a->domain < b->domain ? -1 : 1;
+	if (a->bus != b->bus)
+		return a->bus < b->bus ? -1 : 1;
+	if (a->dev != b->dev)
+		return a->dev < b->dev ? -1 : 1;
+	if (a->fn != b->fn)
+		return a->fn < b->fn ? -1 : 1;
+	return 0;
+}
+
 int pci_bdf_equal(const struct pci_bdf *a, const struct pci_bdf *b)
 {
-	return a->domain == b->domain && a->bus == b->bus &&
-	       a->dev == b->dev && a->fn == b->fn;
+	return !pci_bdf_cmp(a, b);
 }

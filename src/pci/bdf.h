@@ -18,6 +18,8 @@ struct pci_bdf {
 int pci_bdf_parse(const char *s, struct pci_bdf *bdf);
 /* Writes "dddd:bb:dd.f" (lower-case hex, as sysfs names it) into buf. */
 char *pci_bdf_format(const struct pci_bdf *bdf, char *buf, size_t len);
+/* Order by domain, bus, device, function: <0, 0 or >0. */
+int pci_bdf_cmp(const struct pci_bdf *a, const struct pci_bdf *b);
 int pci_bdf_equal(const struct pci_bdf *a, const struct pci_bdf *b);
 
 #endif

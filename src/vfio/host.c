@@ -164,22 +164,9 @@ static int read_link_base(const char *path, char *out, size_t size)
 	return 0;
 }
 
-static int bdf_cmp(const struct pci_bdf *a, const struct pci_bdf *b)
-{
-	if (a->domain != b->domain)
-		return a->domain < b->domain ? -1 : 1;
-	if (a->bus != b->bus)
-		return a->bus < b->bus ? -1 : 1;
-	if (a->dev != b->dev)
-		return a->dev < b->dev ? -1 : 1;
-	if (a->fn != b->fn)
-		return a->fn < b->fn ? -1 : 1;
-	return 0;
-}
-
 static int bdf_qsort_cmp(const void *a, const void *b)
 {
-	return bdf_cmp(a, b);
+	return pci_bdf_cmp(a, b);
 }
 
 /* ------------------------------------------------------------ open / close */
@@ -410,7 +397,7 @@ int host_device_list(struct host_inventory *inv, struct pci_bdf **out)
 	if (n)
 		qsort(arr, n, sizeof(*arr), bdf_qsort_cmp);
 	for (i = j = 0; i < n; i++)	/* no duplicates */
-		if (!j || bdf_cmp(&arr[j - 1], &arr[i]))
+		if (!j || pci_bdf_cmp(&arr[j - 1], &arr[i]))
 			arr[j++] = arr[i];
 	if (!j) {
 		free(arr);
@@ -490,7 +477,7 @@ static int peer_cmp(const void *a, const void *b)
 {
 	const struct host_group_peer *pa = a, *pb = b;
 
-	return bdf_cmp(&pa->bdf, &pb->bdf);
+	return pci_bdf_cmp(&pa->bdf, &pb->bdf);
 }
 
 /* Blocking members first, so that a truncated list still shows them. */
@@ -501,7 +488,7 @@ static int peer_cmp_blocking(const void *a, const void *b)
 
 	if (ba != bb)
 		return ba ? -1 : 1;
-	return bdf_cmp(&pa->bdf, &pb->bdf);
+	return pci_bdf_cmp(&pa->bdf, &pb->bdf);
 }
 
 static int read_group(struct host_inventory *inv, struct host_device *dev)
@@ -527,7 +514,7 @@ static int read_group(struct host_inventory *inv, struct host_device *dev)
 		long long cls;
 
 		if (de->d_name[0] == '.' || pci_bdf_parse(de->d_name, &peer.bdf) ||
-		    !bdf_cmp(&peer.bdf, &dev->bdf))
+		    !pci_bdf_cmp(&peer.bdf, &dev->bdf))
 			continue;
 		if (!path_fmt(path, sizeof(path), "%s/%s/driver", gdir, de->d_name) &&
 		    read_link_base(path, peer.driver, sizeof(peer.driver)))

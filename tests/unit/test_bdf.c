@@ -75,6 +75,25 @@ static void test_format_round_trip(void **state)
 	assert_string_equal(pci_bdf_format(&b, buf, 5), "abcd");
 }
 
+static void test_order(void **state)
+{
+	static const char *const sorted[] = {
+		"0000:00:00.0", "0000:00:00.7", "0000:00:1f.0", "0000:01:00.0",
+		"0000:ff:00.0", "0001:00:00.0",
+	};
+	struct pci_bdf a, b;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i + 1 < sizeof(sorted) / sizeof(sorted[0]); i++) {
+		assert_int_equal(pci_bdf_parse(sorted[i], &a), 0);
+		assert_int_equal(pci_bdf_parse(sorted[i + 1], &b), 0);
+		assert_true(pci_bdf_cmp(&a, &b) < 0);
+		assert_true(pci_bdf_cmp(&b, &a) > 0);
+		assert_int_equal(pci_bdf_cmp(&a, &a), 0);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -82,6 +101,7 @@ int main(void)
 		cmocka_unit_test(test_parse_short),
 		cmocka_unit_test(test_parse_bad),
 		cmocka_unit_test(test_format_round_trip),
+		cmocka_unit_test(test_order),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
