@@ -3,24 +3,7 @@
 : "${top_srcdir:=.}" "${top_builddir:=.}"
 VMM="$top_builddir/vmm"
 EX="$top_srcdir/etc/examples"
-tmp=$(mktemp -d) || exit 1
-trap 'rm -rf "$tmp"' EXIT
-n=0 failed=0
-
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; }
-# expect STATUS DESCRIPTION CMD...: run CMD, check its exit status
-expect() {
-	want=$1 desc=$2; shift 2
-	"$@" >"$tmp/out" 2>"$tmp/err"; got=$?
-	if [ "$got" = "$want" ]; then ok "$desc"; else
-		not_ok "$desc (exit $got, wanted $want)"; sed 's/^/# /' "$tmp/err"; fi
-}
-# expect_err TEXT DESCRIPTION: the last command's stderr is exactly TEXT
-expect_err() {
-	if [ "$(cat "$tmp/err")" = "$1" ]; then ok "$2"; else
-		not_ok "$2"; echo "# wanted: $1"; sed 's/^/# got:    /' "$tmp/err"; fi
-}
+. "$top_srcdir/tests/cli/tap.sh"
 
 echo "1..19"
 expect 0 "--help exits 0" "$VMM" --help

@@ -8,23 +8,7 @@ TOPO="$top_builddir/pci-topo"
 EX="$top_srcdir/etc/examples"
 MACH="$top_srcdir/tests/fixtures/machines"
 HOST="--sysfs-root $top_srcdir/tests/fixtures/host/sys --dev-root $top_srcdir/tests/fixtures/host/dev"
-tmp=$(mktemp -d) || exit 1
-trap 'rm -rf "$tmp"' EXIT
-n=0 failed=0
-
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; }
-skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
-check() { desc=$1; shift; if "$@"; then ok "$desc"; else not_ok "$desc"; fi; }
-# expect STATUS DESCRIPTION CMD...: run CMD (stdout to $tmp/out), check its exit status
-expect() {
-	want=$1 desc=$2; shift 2
-	"$@" >"$tmp/out" 2>"$tmp/err"; got=$?
-	if [ "$got" = "$want" ]; then ok "$desc"; else
-		not_ok "$desc (exit $got, wanted $want)"; sed 's/^/# /' "$tmp/err"; fi
-}
-# has TEXT FILE: FILE holds the line fragment TEXT (fixed string)
-has() { grep -qF -- "$1" "$2" || { echo "# '$1' not in $(basename "$2"):"; sed 's/^/#   /' "$2" | head -40; false; }; }
+. "$top_srcdir/tests/cli/tap.sh"
 
 if command -v python3 >/dev/null 2>&1 && python3 -c 'import json' 2>/dev/null; then
 	JSON=python3
