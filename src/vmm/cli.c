@@ -23,6 +23,18 @@ int cli_load_config(const char *path, struct vm_config *cfg)
 	return 0;
 }
 
+int cli_check_config(const char *path)
+{
+	struct vm_config cfg;
+	int ret = cli_load_config(path, &cfg);
+
+	if (ret)
+		return ret;
+	pr_info("%s: ok", path);
+	config_free(&cfg);
+	return 0;
+}
+
 int cli_open_inventory(const struct vm_config *cfg, const char *sysfs_root,
 		       const char *dev_root, struct host_inventory **inv)
 {

@@ -17,6 +17,9 @@ void cli_print_version(const char *prog);
 /* Load a machine file; on error print the message and return EXIT_SETUP. */
 int cli_load_config(const char *path, struct vm_config *cfg);
 
+/* --check, the same for both programs: the machine file alone; 0 or EXIT_SETUP. */
+int cli_check_config(const char *path);
+
 /*
  * Open the host inventory if the config passes any device through (*inv
  * stays NULL otherwise). sysfs_root/dev_root NULL mean the live host.

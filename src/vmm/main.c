@@ -87,14 +87,11 @@ int main(int argc, char **argv)
 		return EXIT_SETUP;
 	}
 
+	if (check)
+		return cli_check_config(file);
 	ret = cli_load_config(file, &cfg);
 	if (ret)
 		return ret;
-	if (check) {
-		pr_info("%s: ok", file);
-		config_free(&cfg);
-		return 0;
-	}
 
 	ret = cli_open_inventory(&cfg, sysfs_root, NULL, &inv);
 	if (ret)

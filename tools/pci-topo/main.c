@@ -208,8 +208,7 @@ int main(int argc, char **argv)
 	};
 	const char *file = NULL, *sysfs_root = NULL, *dev_root = NULL, *out = NULL;
 	enum format fmt = FMT_TEXT;
-	int check = 0, host = 0, nfmt = 0, level = LOG_WARN, c, ret;
-	struct vm_config cfg;
+	int check = 0, host = 0, nfmt = 0, level = LOG_WARN, c;
 
 	log_init("pci-topo", LOG_WARN);
 	while ((c = getopt_long(argc, argv, "c:o:vqhV", opts, NULL)) != -1) {
@@ -291,12 +290,7 @@ int main(int argc, char **argv)
 			       nfmt ? format_opt[fmt] : "-o");
 			return EXIT_SETUP;
 		}
-		ret = cli_load_config(file, &cfg);
-		if (ret)
-			return ret;
-		pr_info("%s: ok", file);
-		config_free(&cfg);
-		return 0;
+		return cli_check_config(file);
 	}
 	return run_plan(file, sysfs_root, dev_root, fmt, out);
 }
