@@ -7,6 +7,7 @@
 #include "vmm/cli.h"
 #include "vmm/config.h"
 #include "vmm/plan.h"
+#include "vmm/run.h"
 
 static void usage(FILE *out)
 {
@@ -102,10 +103,7 @@ int main(int argc, char **argv)
 		goto out_inv;
 	}
 	pr_info("%s: planned %u PCI functions", file, plan.pci.nr_funcs);
-	/* Realising the plan on KVM comes with the KVM core. */
-	pr_err("%s: booting a guest is not implemented in this version; "
-	       "pci-topo -c %s shows the planned layout", file, file);
-	ret = EXIT_INTERNAL;
+	ret = vmm_run(&plan);
 	plan_free(&plan);
 out_inv:
 	host_inventory_close(inv);

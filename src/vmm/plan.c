@@ -14,6 +14,7 @@
 #include "pci/bar_alloc.h"
 #include "virtio/pci_layout.h"
 #include "vmm/plan.h"
+#include "x86/acpi.h"
 
 #define PLAN_PAGE		SZ_4K
 #define PCI_CLASS_HOST_BRIDGE	0x060000
@@ -513,6 +514,9 @@ static void add_legacy(struct vm_plan *plan, const struct vm_config *cfg)
 	legacy_add(plan, "keyboard", 0x64, 1, 1, -1);
 	legacy_add(plan, "rtc0", 0x70, 2, 8, -1);
 	legacy_add(plan, "PCI conf1", 0xcf8, 8, -1, -1);
+	/* The FADT's fixed-hardware blocks; Linux claims them under these names. */
+	legacy_add(plan, "ACPI PM1a_EVT_BLK", ACPI_PM1A_EVT_BLK, ACPI_PM1_EVT_LEN, -1, -1);
+	legacy_add(plan, "ACPI PM1a_CNT_BLK", ACPI_PM1A_CNT_BLK, ACPI_PM1_CNT_LEN, -1, -1);
 	qsort(plan->legacy, plan->nr_legacy, sizeof(plan->legacy[0]), legacy_cmp);
 }
 
@@ -658,4 +662,31 @@ const struct pci_func *plan_bridge_func(const struct vm_plan *plan, int index)
 	if (fi >= plan->pci.nr_funcs || plan->funcs[fi].role != PLAN_ROLE_BRIDGE)
 		return NULL;
 	return &plan->pci.funcs[fi];
+}
+
+struct pci_window plan_host_window(const struct vm_plan *plan, enum pci_res_kind res)
+{
+	const struct pci_window *w;
+	const struct addr_range *r;
+	struct pci_window out;
+
+	switch (res) {
+	case PCI_RES_IO:
+		w = &plan->pci.host.io;
+		r = &plan->layout.pci_io;
+		break;
+	case PCI_RES_PREF:
+		w = &plan->pci.host.mem64;
+		r = &plan->layout.mmio64;
+		break;
+	default:
+		w = &plan->pci.host.mem32;
+		r = &plan->layout.mmio32;
+		break;
+	}
+	if (w->size)
+		return *w;
+	out.base = r->base;
+	out.size = r->size;
+	return out;
 }

@@ -82,6 +82,13 @@ int plan_build(const struct vm_config *cfg, struct host_inventory *inv,
 	       struct vm_plan *plan, char *err, size_t errlen);
 void plan_free(struct vm_plan *plan);
 
+/*
+ * The window the host bridge decodes for a kind of resource (what the DSDT's
+ * _CRS declares): the topology's when it sized one, else the layout's whole
+ * range.
+ */
+struct pci_window plan_host_window(const struct vm_plan *plan, enum pci_res_kind res);
+
 /* The function of cfg->devices[index] (or bridges), or NULL. */
 const struct pci_func *plan_device_func(const struct vm_plan *plan, int index);
 const struct pci_func *plan_bridge_func(const struct vm_plan *plan, int index);

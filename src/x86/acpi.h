@@ -67,7 +67,7 @@ struct acpi_platform {
 		uint8_t irq;		/* ISA IRQ 0..15 */
 	} uarts[ACPI_MAX_UARTS];	/* COM1.. in this order (_UID 1..) */
 	unsigned int nr_uarts;
-	bool i8042;			/* PS/2 keyboard and mouse at 0x60/0x64 */
+	bool i8042;			/* PS/2 keyboard (no mouse) at 0x60/0x64 */
 	bool rtc;			/* CMOS RTC at 0x70, century at index 0x32 */
 };
 

@@ -182,14 +182,7 @@ static void dsdt_i8042(struct aml *a)
 	aml_res_irq_noflags(a, 1u << 1);
 	aml_end(a);
 	aml_end(a);
-
-	device_begin(a, "PS2M", "PNP0F13", 0);
-	sta_present(a);
-	aml_name(a, "_CRS");
-	aml_restemplate_begin(a);
-	aml_res_irq_noflags(a, 1u << 12);
-	aml_end(a);
-	aml_end(a);
+	/* No PS2M: the controller has no mouse behind it. */
 }
 
 static void dsdt_rtc(struct aml *a)

@@ -1048,8 +1048,8 @@ static void test_iasl_full(void **state)
 	assert_lacks(dsl, "Device (COM3)");
 	assert_has(dsl, "Device (PS2K) { Name (_HID, EisaId (\"PNP0303\")");
 	assert_has(dsl, "IRQNoFlags () {1}");
-	assert_has(dsl, "Device (PS2M) { Name (_HID, EisaId (\"PNP0F13\")");
-	assert_has(dsl, "IRQNoFlags () {12}");
+	assert_lacks(dsl, "Device (PS2M)");
+	assert_lacks(dsl, "IRQNoFlags () {12}");
 	assert_has(dsl, "Device (RTC) { Name (_HID, EisaId (\"PNP0B00\")");
 	assert_has(dsl, "IRQNoFlags () {8}");
 	assert_has(dsl, "Device (C000) { Name (_HID, \"ACPI0007\"");

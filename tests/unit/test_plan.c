@@ -443,7 +443,7 @@ static void test_virtio_in_code(void **state)
 	assert_memory_not_equal(pf->mac, pf2->mac, 6);
 
 	/* Legacy ports, by port. */
-	assert_int_equal(p.nr_legacy, 6);
+	assert_int_equal(p.nr_legacy, 8);
 	assert_string_equal(p.legacy[0].name, "keyboard");
 	assert_int_equal(p.legacy[0].port, 0x60);
 	assert_int_equal(p.legacy[0].irq, 1);
@@ -460,9 +460,16 @@ static void test_virtio_in_code(void **state)
 	assert_int_equal(p.legacy[4].len, 8);
 	assert_int_equal(p.legacy[4].irq, 4);
 	assert_int_equal(p.legacy[4].serial, 0);
-	assert_string_equal(p.legacy[5].name, "PCI conf1");
-	assert_int_equal(p.legacy[5].port, 0xcf8);
-	assert_int_equal(p.legacy[5].irq, -1);
+	/* The ACPI PM1 blocks the FADT points at. */
+	assert_string_equal(p.legacy[5].name, "ACPI PM1a_EVT_BLK");
+	assert_int_equal(p.legacy[5].port, 0x600);
+	assert_int_equal(p.legacy[5].len, 4);
+	assert_string_equal(p.legacy[6].name, "ACPI PM1a_CNT_BLK");
+	assert_int_equal(p.legacy[6].port, 0x604);
+	assert_int_equal(p.legacy[6].len, 2);
+	assert_string_equal(p.legacy[7].name, "PCI conf1");
+	assert_int_equal(p.legacy[7].port, 0xcf8);
+	assert_int_equal(p.legacy[7].irq, -1);
 	plan_free(&p);
 
 	/* The MAC depends on the machine's name, deterministically. */

@@ -241,32 +241,19 @@ unsigned int topo_bus_funcs(const struct vm_plan *plan, int bus, unsigned int *o
 	return n;
 }
 
-static struct pci_window win_of(const struct pci_window *w, const struct addr_range *r)
-{
-	struct pci_window out;
-
-	if (w->size) {
-		out = *w;
-	} else {
-		out.base = r->base;
-		out.size = r->size;
-	}
-	return out;
-}
-
 struct pci_window topo_win_mem32(const struct vm_plan *plan)
 {
-	return win_of(&plan->pci.host.mem32, &plan->layout.mmio32);
+	return plan_host_window(plan, PCI_RES_MEM);
 }
 
 struct pci_window topo_win_mem64(const struct vm_plan *plan)
 {
-	return win_of(&plan->pci.host.mem64, &plan->layout.mmio64);
+	return plan_host_window(plan, PCI_RES_PREF);
 }
 
 struct pci_window topo_win_io(const struct vm_plan *plan)
 {
-	return win_of(&plan->pci.host.io, &plan->layout.pci_io);
+	return plan_host_window(plan, PCI_RES_IO);
 }
 
 static bool within(uint64_t off, uint64_t base, uint64_t size)

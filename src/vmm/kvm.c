@@ -1,0 +1,212 @@
+/* /dev/kvm and the VM: capability checks, irqchip, PIT, memslots, IRQ lines. */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "vmm/kvm.h"
+
+#define KVM_DEFAULT_PATH	"/dev/kvm"
+/* Intel VMX needs three pages for the real-mode TSS and one for an identity
+ * map, both outside RAM and MMIO: just below the BIOS ROM's 4 GiB top. */
+#define KVM_TSS_ADDR		0xfffbd000ULL
+#define KVM_IDENTITY_MAP_ADDR	0xfffbc000ULL
+
+static const struct {
+	int cap;
+	const char *name;
+} kvm_required_caps[] = {
+	{ KVM_CAP_IRQCHIP, "in-kernel irqchip (KVM_CAP_IRQCHIP)" },
+	{ KVM_CAP_USER_MEMORY, "user memory (KVM_CAP_USER_MEMORY)" },
+	{ KVM_CAP_SET_TSS_ADDR, "KVM_CAP_SET_TSS_ADDR" },
+	{ KVM_CAP_PIT2, "in-kernel PIT (KVM_CAP_PIT2)" },
+	{ KVM_CAP_EXT_CPUID, "KVM_CAP_EXT_CPUID" },
+	{ KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT" },
+	{ KVM_CAP_IRQ_ROUTING, "KVM_CAP_IRQ_ROUTING" },
+	{ KVM_CAP_IRQFD, "KVM_CAP_IRQFD" },
+	{ KVM_CAP_IOEVENTFD, "KVM_CAP_IOEVENTFD" },
+};
+
+static int kvm_open_sys(struct kvm *kvm, const char *path, char *err,
+			size_t errlen)
+{
+	int ret;
+
+	kvm->sys_fd = open(path, O_RDWR | O_CLOEXEC);
+	if (kvm->sys_fd < 0) {
+		ret = -errno;
+		if (ret == -ENOENT)
+			snprintf(err, errlen,
+				 "%s: no such device: KVM is not available; load kvm_intel or kvm_amd "
+				 "(and enable virtualisation in the firmware)", path);
+		else if (ret == -EACCES || ret == -EPERM)
+			snprintf(err, errlen,
+				 "%s: permission denied: add the user to the group that owns it "
+				 "(usually kvm) or run as root", path);
+		else
+			snprintf(err, errlen, "%s: %s", path, strerror(-ret));
+		return ret;
+	}
+	ret = ioctl(kvm->sys_fd, KVM_GET_API_VERSION, 0);
+	if (ret != KVM_API_VERSION) {
+		snprintf(err, errlen, "%s: KVM API version %d, expected %d",
+			 path, ret, KVM_API_VERSION);
+		return -ENOTSUP;
+	}
+	for (size_t i = 0; i < sizeof(kvm_required_caps) / sizeof(kvm_required_caps[0]); i++) {
+		if (ioctl(kvm->sys_fd, KVM_CHECK_EXTENSION, kvm_required_caps[i].cap) <= 0) {
+			snprintf(err, errlen, "%s: this kernel's KVM lacks %s", path,
+				 kvm_required_caps[i].name);
+			return -ENOTSUP;
+		}
+	}
+	ret = ioctl(kvm->sys_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (ret <= 0) {
+		snprintf(err, errlen, "%s: KVM_GET_VCPU_MMAP_SIZE: %s", path,
+			 strerror(errno));
+		return -ENOTSUP;
+	}
+	kvm->run_size = (size_t)ret;
+	ret = ioctl(kvm->sys_fd, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPUS);
+	if (ret <= 0)
+		ret = ioctl(kvm->sys_fd, KVM_CHECK_EXTENSION, KVM_CAP_NR_VCPUS);
+	kvm->max_vcpus = ret > 0 ? (unsigned int)ret : 4;
+	ret = ioctl(kvm->sys_fd, KVM_CHECK_EXTENSION, KVM_CAP_NR_MEMSLOTS);
+	kvm->max_slots = ret > 0 ? (unsigned int)ret : 32;
+	return 0;
+}
+
+/*
+ * The PC's interrupt wiring, as the MADT describes it: ISA IRQs 0-15 reach
+ * the PIC pins and the IOAPIC pins of the same number, except IRQ 0 (the
+ * PIT), which reaches IOAPIC pin 2 (the MADT's interrupt source override);
+ * GSIs 16-23 reach only the IOAPIC. KVM's default table sends IRQ 0 to pin 0.
+ */
+static int kvm_set_pc_routing(struct kvm *kvm)
+{
+	struct {
+		struct kvm_irq_routing hdr;
+		struct kvm_irq_routing_entry e[16 + 24];
+	} r;
+	unsigned int n = 0;
+
+	memset(&r, 0, sizeof(r));
+	for (unsigned int gsi = 0; gsi < 16; gsi++) {
+		if (gsi == 2)
+			continue;	/* the cascade */
+		r.e[n].gsi = gsi;
+		r.e[n].type = KVM_IRQ_ROUTING_IRQCHIP;
+		r.e[n].u.irqchip.irqchip = gsi < 8 ? KVM_IRQCHIP_PIC_MASTER : KVM_IRQCHIP_PIC_SLAVE;
+		r.e[n].u.irqchip.pin = gsi % 8;
+		n++;
+	}
+	for (unsigned int gsi = 0; gsi < 24; gsi++) {
+		if (gsi == 2)
+			continue;
+		r.e[n].gsi = gsi;
+		r.e[n].type = KVM_IRQ_ROUTING_IRQCHIP;
+		r.e[n].u.irqchip.irqchip = KVM_IRQCHIP_IOAPIC;
+		r.e[n].u.irqchip.pin = gsi == 0 ? 2 : gsi;
+		n++;
+	}
+	r.hdr.nr = n;
+	return ioctl(kvm->vm_fd, KVM_SET_GSI_ROUTING, &r) < 0 ? -errno : 0;
+}
+
+int kvm_create_vm(struct kvm *kvm, const char *path, unsigned int ncpus,
+		  char *err, size_t errlen)
+{
+	struct kvm_pit_config pit = { .flags = 0 };
+	uint64_t ident = KVM_IDENTITY_MAP_ADDR;
+	int ret;
+
+	memset(kvm, 0, sizeof(*kvm));
+	kvm->sys_fd = kvm->vm_fd = -1;
+	if (!path)
+		path = KVM_DEFAULT_PATH;
+	ret = kvm_open_sys(kvm, path, err, errlen);
+	if (ret)
+		goto fail;
+	if (ncpus > kvm->max_vcpus) {
+		snprintf(err, errlen, "%u vCPUs asked for, this host's KVM allows %u",
+			 ncpus, kvm->max_vcpus);
+		ret = -EINVAL;
+		goto fail;
+	}
+	kvm->vm_fd = ioctl(kvm->sys_fd, KVM_CREATE_VM, 0);
+	if (kvm->vm_fd < 0) {
+		ret = -errno;
+		snprintf(err, errlen, "KVM_CREATE_VM: %s", strerror(errno));
+		goto fail;
+	}
+	if (ioctl(kvm->vm_fd, KVM_SET_TSS_ADDR, (unsigned long)KVM_TSS_ADDR) < 0 ||
+	    ioctl(kvm->vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &ident) < 0) {
+		ret = -errno;
+		snprintf(err, errlen, "KVM_SET_TSS_ADDR: %s", strerror(errno));
+		goto fail;
+	}
+	if (ioctl(kvm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0) {
+		ret = -errno;
+		snprintf(err, errlen, "KVM_CREATE_IRQCHIP: %s", strerror(errno));
+		goto fail;
+	}
+	ret = kvm_set_pc_routing(kvm);
+	if (ret) {
+		snprintf(err, errlen, "KVM_SET_GSI_ROUTING: %s", strerror(-ret));
+		goto fail;
+	}
+	if (ioctl(kvm->vm_fd, KVM_CREATE_PIT2, &pit) < 0) {
+		ret = -errno;
+		snprintf(err, errlen, "KVM_CREATE_PIT2: %s", strerror(errno));
+		goto fail;
+	}
+	return 0;
+fail:
+	kvm_destroy_vm(kvm);
+	return ret;
+}
+
+void kvm_destroy_vm(struct kvm *kvm)
+{
+	if (kvm->vm_fd >= 0)
+		close(kvm->vm_fd);
+	if (kvm->sys_fd >= 0)
+		close(kvm->sys_fd);
+	kvm->vm_fd = kvm->sys_fd = -1;
+}
+
+int kvm_add_memslot(struct kvm *kvm, uint64_t gpa, uint64_t size, void *hva,
+		    char *err, size_t errlen)
+{
+	struct kvm_userspace_memory_region r = {
+		.slot = kvm->nr_slots,
+		.guest_phys_addr = gpa,
+		.memory_size = size,
+		.userspace_addr = (uint64_t)(uintptr_t)hva,
+	};
+
+	if (kvm->nr_slots >= kvm->max_slots) {
+		snprintf(err, errlen, "out of KVM memslots (%u)", kvm->max_slots);
+		return -ENOSPC;
+	}
+	if (ioctl(kvm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0) {
+		int ret = -errno;
+
+		snprintf(err, errlen, "KVM_SET_USER_MEMORY_REGION [%#llx-%#llx]: %s",
+			 (unsigned long long)gpa, (unsigned long long)(gpa + size - 1),
+			 strerror(errno));
+		return ret;
+	}
+	kvm->nr_slots++;
+	return 0;
+}
+
+int kvm_irq_line(struct kvm *kvm, unsigned int gsi, int level)
+{
+	struct kvm_irq_level l = { .irq = gsi, .level = level };
+
+	return ioctl(kvm->vm_fd, KVM_IRQ_LINE, &l) < 0 ? -errno : 0;
+}

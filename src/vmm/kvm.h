@@ -1,0 +1,38 @@
+/*
+ * The KVM system and VM file descriptors: opening /dev/kvm with the checks
+ * a VMM needs (API version, capabilities, vCPU limit), creating the VM with
+ * the in-kernel irqchip and PIT, memslots and interrupt lines.
+ */
+#ifndef VMM_KVM_H
+#define VMM_KVM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct kvm {
+	int sys_fd;			/* /dev/kvm */
+	int vm_fd;
+	size_t run_size;		/* KVM_GET_VCPU_MMAP_SIZE */
+	unsigned int max_vcpus;
+	unsigned int nr_slots;		/* memslots in use */
+	unsigned int max_slots;
+};
+
+/*
+ * Open /dev/kvm (path NULL: the default), check what the VMM relies on and
+ * create a VM for ncpus vCPUs with the in-kernel PIC, IOAPIC, LAPICs and
+ * PIT. On failure returns a negative errno with a message, naming the fix,
+ * in err; nothing is left open.
+ */
+int kvm_create_vm(struct kvm *kvm, const char *path, unsigned int ncpus,
+		  char *err, size_t errlen);
+void kvm_destroy_vm(struct kvm *kvm);
+
+/* Map [hva, hva + size) at guest physical gpa; 0 or a negative errno. */
+int kvm_add_memslot(struct kvm *kvm, uint64_t gpa, uint64_t size, void *hva,
+		    char *err, size_t errlen);
+
+/* Drive an input of the in-kernel PIC/IOAPIC; 0 or a negative errno. */
+int kvm_irq_line(struct kvm *kvm, unsigned int gsi, int level);
+
+#endif

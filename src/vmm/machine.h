@@ -1,0 +1,58 @@
+/*
+ * Realising a plan: the VM, its RAM, the devices and vCPUs, the guest
+ * kernel loaded; then running it until something stops it. A reset is a new
+ * machine from the same plan.
+ */
+#ifndef VMM_MACHINE_H
+#define VMM_MACHINE_H
+
+#include <stddef.h>
+
+#include "vmm/config.h"
+#include "vmm/console.h"
+#include "vmm/event_loop.h"
+#include "vmm/irq_lines.h"
+#include "vmm/plan.h"
+#include "vmm/vm.h"
+
+struct serial;
+struct i8042;
+struct rtc;
+struct acpi_pm;
+struct pci_root;
+
+struct machine {
+	struct vm vm;
+	const struct vm_plan *plan;
+	struct event_loop *el;
+	struct console *consoles;	/* [cfg->nr_serials], parallel to cfg->serials */
+	struct irq_lines irqs;
+	struct serial *uarts[CFG_MAX_SERIALS];
+	struct i8042 *kbc;
+	struct rtc *rtc;
+	struct acpi_pm *pm;
+	struct pci_root *pci;
+	bool stop_watched;
+};
+
+/*
+ * Build the machine; the consoles stay the caller's (they outlive resets).
+ * 0 or a negative errno with a message in err; nothing is left behind.
+ */
+int machine_create(struct machine *m, const struct vm_plan *plan,
+		   struct event_loop *el, struct console *consoles,
+		   char *err, size_t errlen);
+/* Run the vCPUs and the event loop until a stop request; returns why. */
+enum vm_stop_reason machine_run(struct machine *m);
+/* Ask a running machine to stop (a signal arrived). */
+void machine_stop_on_signal(struct machine *m, int signo);
+void machine_destroy(struct machine *m);
+
+/* Parts of machine_create, in their own files. */
+int machine_devices_create(struct machine *m, char *err, size_t errlen);
+void machine_devices_destroy(struct machine *m);
+int machine_pci_create(struct machine *m, char *err, size_t errlen);
+void machine_pci_destroy(struct machine *m);
+int machine_boot_prepare(struct machine *m, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,34 @@
+/*
+ * Guest RAM: one memfd (hugetlbfs-backed when the machine file asks) mapped
+ * once in the VMM, cut into the plan's RAM ranges, each a KVM memslot.
+ */
+#ifndef VMM_MEMORY_H
+#define VMM_MEMORY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hw/guest_mem.h"
+#include "vmm/config.h"
+#include "x86/layout.h"
+
+struct kvm;
+
+struct vm_memory {
+	int fd;				/* the memfd */
+	uint8_t *base;			/* host mapping of all of it */
+	uint64_t size;
+	struct guest_mem mem;		/* the guest's view */
+};
+
+/*
+ * Allocate and map RAM for the layout's ranges and install them as
+ * memslots. 0 or a negative errno with a message (too few huge pages, no
+ * memory, memslot refused) in err; nothing is left behind.
+ */
+int vm_memory_create(struct vm_memory *m, struct kvm *kvm,
+		     const struct x86_layout *l, enum hugepages_kind huge,
+		     char *err, size_t errlen);
+void vm_memory_destroy(struct vm_memory *m);
+
+#endif

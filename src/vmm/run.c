@@ -1,0 +1,137 @@
+/*
+ * The outer loop of vmm: consoles and signal handling that outlive guest
+ * resets, one machine per boot, and the exit status from why it stopped.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "util/log.h"
+#include "vmm/cli.h"
+#include "vmm/machine.h"
+#include "vmm/run.h"
+
+#define EXIT_SIGNAL_BASE	128	/* stopped by signal N: 128 + N, as a shell reports it */
+
+struct run_ctx {
+	struct machine *m;		/* the machine running now, or NULL */
+	int sfd;
+};
+
+static void run_signal(void *opaque, uint32_t events)
+{
+	struct run_ctx *rc = opaque;
+	struct signalfd_siginfo si;
+
+	(void)events;
+	if (read(rc->sfd, &si, sizeof(si)) != sizeof(si))
+		return;
+	pr_info("signal %u: stopping the guest", si.ssi_signo);
+	if (rc->m)
+		machine_stop_on_signal(rc->m, (int)si.ssi_signo);
+}
+
+static int run_open_consoles(const struct vm_config *cfg, struct console *cons,
+			     char names[][8])
+{
+	char err[512];
+
+	for (unsigned int i = 0; i < cfg->nr_serials; i++) {
+		snprintf(names[i], 8, "com%u", cfg->serials[i].index + 1);
+		if (console_open(&cons[i], &cfg->serials[i].console, names[i], err,
+				 sizeof(err)) < 0) {
+			pr_err("%s:%d: [serial \"%s\"] console: %s", cfg->file,
+			       cfg->serials[i].console.line, names[i], err);
+			while (i--)
+				console_close(&cons[i]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int run_exit_status(const struct vm_config *cfg, enum vm_stop_reason why,
+			   int signo, bool *again)
+{
+	*again = false;
+	switch (why) {
+	case VM_STOP_POWEROFF:
+		return EXIT_GUEST_POWEROFF;
+	case VM_STOP_RESET:
+		if (cfg->machine.on_reboot == REBOOT_RESET) {
+			*again = true;
+			return 0;
+		}
+		return EXIT_GUEST_RESET;
+	case VM_STOP_SIGNAL:
+		return EXIT_SIGNAL_BASE + (signo ? signo : SIGINT);
+	default:
+		return EXIT_INTERNAL;
+	}
+}
+
+int vmm_run(const struct vm_plan *plan)
+{
+	const struct vm_config *cfg = plan->cfg;
+	struct console cons[CFG_MAX_SERIALS];
+	char names[CFG_MAX_SERIALS][8];
+	struct run_ctx rc = { .m = NULL, .sfd = -1 };
+	struct event_loop el;
+	struct machine m;
+	sigset_t set;
+	char err[1024];
+	bool again = true;
+	int status = EXIT_INTERNAL;
+	unsigned int boots = 0;
+
+	/* Stop signals arrive through the loop; no thread takes them directly. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if (vcpu_signal_init() < 0 || event_loop_init(&el) < 0) {
+		pr_err("setting up signals and the event loop: %m");
+		return EXIT_INTERNAL;
+	}
+	rc.sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (rc.sfd < 0 || event_loop_add(&el, rc.sfd, EPOLLIN, run_signal, &rc) < 0) {
+		pr_err("signalfd: %m");
+		goto out_loop;
+	}
+	if (run_open_consoles(cfg, cons, names) < 0) {
+		status = EXIT_SETUP;
+		goto out_loop;
+	}
+
+	while (again) {
+		enum vm_stop_reason why;
+
+		if (machine_create(&m, plan, &el, cons, err, sizeof(err)) < 0) {
+			pr_err("%s", err);
+			status = boots ? EXIT_INTERNAL : EXIT_SETUP;
+			break;
+		}
+		boots++;
+		rc.m = &m;
+		why = machine_run(&m);
+		rc.m = NULL;
+		status = run_exit_status(cfg, why, m.vm.stop_signal, &again);
+		pr_info("guest %s%s", vm_stop_reason_name(why),
+			again ? "; booting it again" : "");
+		machine_destroy(&m);
+	}
+
+	for (unsigned int i = 0; i < cfg->nr_serials; i++)
+		console_close(&cons[i]);
+out_loop:
+	if (rc.sfd >= 0)
+		close(rc.sfd);
+	event_loop_free(&el);
+	return status;
+}
