@@ -74,6 +74,8 @@ static int kvm_open_sys(struct kvm *kvm, const char *path, char *err,
 	if (ret <= 0)
 		ret = ioctl(kvm->sys_fd, KVM_CHECK_EXTENSION, KVM_CAP_NR_VCPUS);
 	kvm->max_vcpus = ret > 0 ? (unsigned int)ret : 4;
+	ret = ioctl(kvm->sys_fd, KVM_CHECK_EXTENSION, KVM_CAP_COALESCED_MMIO);
+	kvm->coalesced_page = ret > 0 ? (unsigned int)ret : 0;
 	ret = ioctl(kvm->sys_fd, KVM_CHECK_EXTENSION, KVM_CAP_NR_MEMSLOTS);
 	kvm->max_slots = ret > 0 ? (unsigned int)ret : 32;
 	return 0;
@@ -202,6 +204,16 @@ int kvm_add_memslot(struct kvm *kvm, uint64_t gpa, uint64_t size, void *hva,
 	}
 	kvm->nr_slots++;
 	return 0;
+}
+
+int kvm_coalesce(struct kvm *kvm, uint64_t addr, uint32_t len, int pio)
+{
+	struct kvm_coalesced_mmio_zone z = { .addr = addr, .size = len, .pio = pio ? 1 : 0 };
+
+	if (!kvm->coalesced_page ||
+	    (pio && ioctl(kvm->sys_fd, KVM_CHECK_EXTENSION, KVM_CAP_COALESCED_PIO) <= 0))
+		return -ENOTSUP;
+	return ioctl(kvm->vm_fd, KVM_REGISTER_COALESCED_MMIO, &z) < 0 ? -errno : 0;
 }
 
 int kvm_irq_line(struct kvm *kvm, unsigned int gsi, int level)

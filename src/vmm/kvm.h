@@ -16,6 +16,7 @@ struct kvm {
 	unsigned int max_vcpus;
 	unsigned int nr_slots;		/* memslots in use */
 	unsigned int max_slots;
+	unsigned int coalesced_page;	/* page offset of the ring in a vCPU mapping, 0 = none */
 };
 
 /*
@@ -31,6 +32,15 @@ void kvm_destroy_vm(struct kvm *kvm);
 /* Map [hva, hva + size) at guest physical gpa; 0 or a negative errno. */
 int kvm_add_memslot(struct kvm *kvm, uint64_t gpa, uint64_t size, void *hva,
 		    char *err, size_t errlen);
+
+/*
+ * Let writes to [addr, addr + len) of port space (pio) or MMIO collect in
+ * KVM's coalesced ring instead of exiting; the VMM replays them before it
+ * handles the next exit. Only for registers whose writes have no effect the
+ * guest can see before its next access that does exit (the CF8 address
+ * latch). 0, or -ENOTSUP when KVM cannot.
+ */
+int kvm_coalesce(struct kvm *kvm, uint64_t addr, uint32_t len, int pio);
 
 /* Drive an input of the in-kernel PIC/IOAPIC; 0 or a negative errno. */
 int kvm_irq_line(struct kvm *kvm, unsigned int gsi, int level);

@@ -42,6 +42,7 @@ int machine_create(struct machine *m, const struct vm_plan *plan,
 	m->vm.mem.fd = -1;
 	m->vm.stop_fd = -1;
 	pthread_mutex_init(&m->vm.stop_lock, NULL);
+	pthread_mutex_init(&m->vm.coalesced_lock, NULL);
 	io_bus_init(&m->vm.bus);
 
 	ret = machine_check_devices(plan, err, errlen);
@@ -76,6 +77,9 @@ int machine_create(struct machine *m, const struct vm_plan *plan,
 			goto fail;
 		m->vm.nr_vcpus++;
 	}
+	if (m->vm.kvm.coalesced_page)
+		m->vm.coalesced = (void *)((uint8_t *)m->vm.vcpus[0].run +
+					   (size_t)m->vm.kvm.coalesced_page * getpagesize());
 	ret = machine_boot_prepare(m, err, errlen);
 	if (ret)
 		goto fail;
@@ -157,4 +161,5 @@ void machine_destroy(struct machine *m)
 	m->vm.stop_fd = -1;
 	io_bus_free(&m->vm.bus);
 	pthread_mutex_destroy(&m->vm.stop_lock);
+	pthread_mutex_destroy(&m->vm.coalesced_lock);
 }

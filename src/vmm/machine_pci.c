@@ -320,6 +320,13 @@ int machine_pci_create(struct machine *m, char *err, size_t errlen)
 		snprintf(err, errlen, "PCI config space: %s", strerror(-ret));
 		return ret;
 	}
+	/*
+	 * Writes to the address latch need no exit: firmware-style scans
+	 * (Linux's AGP aperture search probes 8192 addresses on AMD) then
+	 * cost one exit per probe instead of two.
+	 */
+	if (kvm_coalesce(&m->vm.kvm, 0xcf8, 4, 1) < 0)
+		pr_debug("coalesced PIO not available: every 0xcf8 write exits");
 	return 0;
 nomem:
 	snprintf(err, errlen, "out of memory");

@@ -108,6 +108,31 @@ static void vcpu_exit_mmio(struct vcpu *v)
 	}
 }
 
+/* Writes KVM held back in the coalesced ring, in order, before this exit. */
+static void vcpu_replay_coalesced(struct vcpu *v)
+{
+	struct kvm_coalesced_mmio_ring *ring = v->vm->coalesced;
+	const uint32_t max = (uint32_t)((getpagesize() - sizeof(*ring)) /
+					sizeof(ring->coalesced_mmio[0]));
+
+	if (!ring || __atomic_load_n(&ring->first, __ATOMIC_ACQUIRE) ==
+			     __atomic_load_n(&ring->last, __ATOMIC_ACQUIRE))
+		return;
+	pthread_mutex_lock(&v->vm->coalesced_lock);
+	while (ring->first != __atomic_load_n(&ring->last, __ATOMIC_ACQUIRE)) {
+		struct kvm_coalesced_mmio *e = &ring->coalesced_mmio[ring->first % max];
+		uint64_t val = 0;
+
+		if (e->len <= sizeof(val)) {
+			memcpy(&val, e->data, e->len);
+			io_bus_write(&v->vm->bus, e->pio ? IO_SPACE_PIO : IO_SPACE_MMIO,
+				     e->phys_addr, e->len, val);
+		}
+		__atomic_store_n(&ring->first, (ring->first + 1) % max, __ATOMIC_RELEASE);
+	}
+	pthread_mutex_unlock(&v->vm->coalesced_lock);
+}
+
 static void vcpu_log_regs(struct vcpu *v)
 {
 	struct kvm_regs r;
@@ -144,6 +169,7 @@ static bool vcpu_handle_exit(struct vcpu *v)
 {
 	struct kvm_run *run = v->run;
 
+	vcpu_replay_coalesced(v);
 	switch (run->exit_reason) {
 	case KVM_EXIT_IO:
 		vcpu_exit_io(v);

@@ -13,6 +13,8 @@
 #include "vmm/memory.h"
 #include "vmm/vcpu.h"
 
+struct kvm_coalesced_mmio_ring;
+
 enum vm_stop_reason {
 	VM_RUNNING,
 	VM_STOP_POWEROFF,		/* ACPI S5 from the guest */
@@ -27,6 +29,10 @@ struct vm {
 	struct io_bus bus;
 	struct vcpu *vcpus;
 	unsigned int nr_vcpus;
+
+	/* KVM's coalesced write ring (one per VM), replayed before each exit. */
+	struct kvm_coalesced_mmio_ring *coalesced;
+	pthread_mutex_t coalesced_lock;
 
 	pthread_mutex_t stop_lock;
 	enum vm_stop_reason stop;	/* the first request wins */
