@@ -142,6 +142,8 @@ static int add_bridges(struct plan_ctx *c)
 		req.vendor = rp ? PLAN_ROOT_PORT_VENDOR : PLAN_PCI_BRIDGE_VENDOR;
 		req.device = rp ? PLAN_ROOT_PORT_DEVICE : PLAN_PCI_BRIDGE_DEVICE;
 		req.class_code = PCI_CLASS_PCI_BRIDGE;
+		/* A root port's PME and hot-plug events would arrive by MSI. */
+		req.msi_vectors = rp ? 1 : 0;
 		idx = pci_topo_add_bridge(t, &req);
 		if (idx < 0)
 			return plan_fail(c, 0, NULL, NULL, idx, "out of memory");

@@ -115,7 +115,15 @@ int x86_layout_plan(uint64_t memory, unsigned int phys_bits,
 	ram_add(l, X86_HT_HOLE_END, above_ht);
 
 	/* E820, in address order. */
-	e820_add(l, 0, low < X86_LOW_RAM_END ? low : X86_LOW_RAM_END, E820_RAM);
+	/*
+	 * Linux reserves the first page whatever the map says (the BIOS data
+	 * it may hold); saying so here keeps the map the guest reports equal
+	 * to this one.
+	 */
+	e820_add(l, 0, X86_ZERO_PAGE_RESERVED, E820_RESERVED);
+	e820_add(l, X86_ZERO_PAGE_RESERVED,
+		 (low < X86_LOW_RAM_END ? low : X86_LOW_RAM_END) - X86_ZERO_PAGE_RESERVED,
+		 E820_RAM);
 	e820_add(l, X86_LEGACY_HOLE_BASE, X86_LEGACY_HOLE_END - X86_LEGACY_HOLE_BASE,
 		 E820_RESERVED);
 	if (low > X86_LEGACY_HOLE_END)

@@ -16,6 +16,7 @@
 #define SZ_4G			0x100000000ULL
 
 #define X86_LOW_RAM_END		0xA0000ULL	/* low RAM: 0 .. 640 KiB */
+#define X86_ZERO_PAGE_RESERVED	0x1000ULL	/* page 0: E820 reserved, as Linux treats it */
 #define X86_LEGACY_HOLE_BASE	0xA0000ULL	/* VGA / BIOS area */
 #define X86_LEGACY_HOLE_END	0x100000ULL
 #define X86_MMIO32_BASE		0xC0000000ULL	/* RAM stops here: 3 GiB */

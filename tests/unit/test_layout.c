@@ -61,7 +61,8 @@ static void check_layout(const struct x86_layout *l)
 	}
 	assert_int_equal(ram, l->memory);
 	/* The legacy hole is backed but not usable. */
-	assert_int_equal(e820_ram, l->memory - (X86_LEGACY_HOLE_END - X86_LEGACY_HOLE_BASE));
+	assert_int_equal(e820_ram, l->memory - (X86_LEGACY_HOLE_END - X86_LEGACY_HOLE_BASE) -
+				   X86_ZERO_PAGE_RESERVED);
 
 	assert_int_equal(l->mmio32.base, 0xC0000000ULL);
 	assert_int_equal(l->mmio32.size, 0x20000000ULL);
@@ -98,13 +99,14 @@ static void test_512m(void **state)
 	assert_int_equal(l.nr_ram, 1);
 	assert_int_equal(l.ram[0].base, 0);
 	assert_int_equal(l.ram[0].size, 512 * SZ_1M);
-	assert_int_equal(l.nr_e820, 6);
-	assert_e820(&l, 0, 0, 0xA0000, E820_RAM);
-	assert_e820(&l, 1, 0xA0000, 0x60000, E820_RESERVED);
-	assert_e820(&l, 2, SZ_1M, 511 * SZ_1M, E820_RAM);
-	assert_e820(&l, 3, 0xE0000000ULL, 0x10000000ULL, E820_RESERVED);
-	assert_e820(&l, 4, 0xFEC00000ULL, 0x1000, E820_RESERVED);
-	assert_e820(&l, 5, 0xFEE00000ULL, 0x1000, E820_RESERVED);
+	assert_int_equal(l.nr_e820, 7);
+	assert_e820(&l, 0, 0, 0x1000, E820_RESERVED);
+	assert_e820(&l, 1, 0x1000, 0x9F000, E820_RAM);
+	assert_e820(&l, 2, 0xA0000, 0x60000, E820_RESERVED);
+	assert_e820(&l, 3, SZ_1M, 511 * SZ_1M, E820_RAM);
+	assert_e820(&l, 4, 0xE0000000ULL, 0x10000000ULL, E820_RESERVED);
+	assert_e820(&l, 5, 0xFEC00000ULL, 0x1000, E820_RESERVED);
+	assert_e820(&l, 6, 0xFEE00000ULL, 0x1000, E820_RESERVED);
 	/* No high RAM: the 64-bit window starts at 4 GiB, ends at the HT hole. */
 	assert_int_equal(l.mmio64.base, SZ_4G);
 	assert_int_equal(l.mmio64.size, X86_HT_HOLE_BASE - SZ_4G);
@@ -118,8 +120,8 @@ static void test_3g(void **state)
 	check_layout(&l);
 	assert_int_equal(l.nr_ram, 1);
 	assert_int_equal(l.ram[0].size, 3 * SZ_1G);
-	assert_e820(&l, 2, SZ_1M, 3 * SZ_1G - SZ_1M, E820_RAM);
-	assert_int_equal(l.nr_e820, 6);
+	assert_e820(&l, 3, SZ_1M, 3 * SZ_1G - SZ_1M, E820_RAM);
+	assert_int_equal(l.nr_e820, 7);
 	/* 39 bits: the window stops at 512 GiB. */
 	assert_int_equal(l.mmio64.base, SZ_4G);
 	assert_int_equal(l.mmio64.size, (1ULL << 39) - SZ_4G);
@@ -140,8 +142,8 @@ static void test_3g_plus_1(void **state)
 	assert_int_equal(l.ram[0].size, 3 * SZ_1G);
 	assert_int_equal(l.ram[1].base, SZ_4G);
 	assert_int_equal(l.ram[1].size, SZ_4K);
-	assert_int_equal(l.nr_e820, 7);
-	assert_e820(&l, 6, SZ_4G, SZ_4K, E820_RAM);
+	assert_int_equal(l.nr_e820, 8);
+	assert_e820(&l, 7, SZ_4G, SZ_4K, E820_RAM);
 	assert_int_equal(l.mmio64.base, 5 * SZ_1G);
 }
 
@@ -156,7 +158,7 @@ static void test_8g(void **state)
 	assert_int_equal(l.ram[0].size, 3 * SZ_1G);
 	assert_int_equal(l.ram[1].base, SZ_4G);
 	assert_int_equal(l.ram[1].size, 5 * SZ_1G);
-	assert_e820(&l, 6, SZ_4G, 5 * SZ_1G, E820_RAM);
+	assert_e820(&l, 7, SZ_4G, 5 * SZ_1G, E820_RAM);
 	assert_int_equal(l.mmio64.base, 9 * SZ_1G);
 	assert_int_equal(l.mmio64.base + l.mmio64.size, X86_HT_HOLE_BASE);
 }
@@ -177,9 +179,9 @@ static void test_1t(void **state)
 	assert_int_equal(l.ram[1].size, X86_HT_HOLE_BASE - SZ_4G);
 	assert_int_equal(l.ram[2].base, SZ_1T);
 	assert_int_equal(l.ram[2].size, 13 * SZ_1G);
-	assert_int_equal(l.nr_e820, 9);
-	assert_e820(&l, 7, X86_HT_HOLE_BASE, X86_HT_HOLE_END - X86_HT_HOLE_BASE, E820_RESERVED);
-	assert_e820(&l, 8, SZ_1T, 13 * SZ_1G, E820_RAM);
+	assert_int_equal(l.nr_e820, 10);
+	assert_e820(&l, 8, X86_HT_HOLE_BASE, X86_HT_HOLE_END - X86_HT_HOLE_BASE, E820_RESERVED);
+	assert_e820(&l, 9, SZ_1T, 13 * SZ_1G, E820_RAM);
 	/* The 64-bit window goes above RAM, beyond 1 TiB. */
 	assert_int_equal(l.mmio64.base, SZ_1T + 13 * SZ_1G);
 	assert_int_equal(l.mmio64.base + l.mmio64.size, 2 * SZ_1T);

@@ -13,9 +13,33 @@ enum {
 	RANK_PLATFORM = 0,		/* ECAM, IOAPIC, LAPIC, legacy ports */
 	RANK_E820 = 1,
 	RANK_HOST_WINDOW = 2,
+	RANK_PNP = 3,			/* a claim by an ACPI device, inside its E820 range */
 	RANK_BRIDGE_WINDOW = 10,	/* + depth of the bridge */
 	RANK_BAR = 1000,
 };
+
+/*
+ * What a Linux x86 guest claims on its own, with no device behind it here:
+ * the PC's standard I/O ports (arch/x86/kernel/setup.c; the PIC and PIT are
+ * KVM's, the DMA controllers and the FPU port exist on no machine of ours)
+ * and the System ROM range of the BIOS area (arch/x86/kernel/probe_roms.c).
+ */
+static const struct {
+	const char *name;
+	uint16_t port, len;
+} linux_std_ports[] = {
+	{ "dma1", 0x00, 0x20 },
+	{ "pic1", 0x20, 0x02 },
+	{ "timer0", 0x40, 0x04 },
+	{ "timer1", 0x50, 0x04 },
+	{ "dma page reg", 0x80, 0x10 },
+	{ "pic2", 0xa0, 0x02 },
+	{ "dma2", 0xc0, 0x20 },
+	{ "fpu", 0xf0, 0x10 },
+};
+
+#define LINUX_SYSTEM_ROM_BASE	0xf0000ULL
+#define LINUX_SYSTEM_ROM_SIZE	0x10000ULL
 
 __attribute__((format(printf, 5, 6)))
 static int res_add(struct res_map *m, uint64_t start, uint64_t size, int rank,
@@ -193,6 +217,13 @@ int res_map_iomem(const struct vm_plan *plan, struct res_map *m)
 	if (!ret)
 		ret = res_add(m, l->ecam.base, l->ecam.size, RANK_PLATFORM,
 			      "PCI MMCONFIG 0000 [bus 00-%02x]", last_bus);
+	/* The DSDT's motherboard-resources device (first PNP device) claims ECAM. */
+	if (!ret)
+		ret = res_add(m, l->ecam.base, l->ecam.size, RANK_PNP, "pnp 00:00");
+	/* Linux claims the BIOS area's top 64 KiB whether or not a ROM is there. */
+	if (!ret)
+		ret = res_add(m, LINUX_SYSTEM_ROM_BASE, LINUX_SYSTEM_ROM_SIZE, RANK_PLATFORM,
+			      "System ROM");
 	if (!ret)
 		ret = res_add(m, X86_IOAPIC_BASE, X86_IOAPIC_REGS_SIZE, RANK_PLATFORM, "IOAPIC 0");
 	if (!ret)
@@ -218,6 +249,9 @@ int res_map_ioports(const struct vm_plan *plan, struct res_map *m)
 
 	memset(m, 0, sizeof(*m));
 	m->first = -1;
+	for (i = 0; i < sizeof(linux_std_ports) / sizeof(linux_std_ports[0]) && !ret; i++)
+		ret = res_add(m, linux_std_ports[i].port, linux_std_ports[i].len, RANK_PLATFORM,
+			      "%s", linux_std_ports[i].name);
 	for (i = 0; i < plan->nr_legacy && i < PLAN_MAX_LEGACY && !ret; i++) {
 		const struct plan_legacy *lg = &plan->legacy[i];
 
