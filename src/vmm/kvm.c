@@ -155,6 +155,15 @@ int kvm_create_vm(struct kvm *kvm, const char *path, unsigned int ncpus,
 		snprintf(err, errlen, "KVM_CREATE_IRQCHIP: %s", strerror(errno));
 		goto fail;
 	}
+	/* CPUID hides the PMU (x86/cpuid.c); where KVM can, take it away too. */
+	if (ioctl(kvm->sys_fd, KVM_CHECK_EXTENSION, KVM_CAP_PMU_CAPABILITY) > 0) {
+		struct kvm_enable_cap cap = {
+			.cap = KVM_CAP_PMU_CAPABILITY,
+			.args[0] = KVM_PMU_CAP_DISABLE,
+		};
+
+		ioctl(kvm->vm_fd, KVM_ENABLE_CAP, &cap);
+	}
 	ret = kvm_set_pc_routing(kvm);
 	if (ret) {
 		snprintf(err, errlen, "KVM_SET_GSI_ROUTING: %s", strerror(-ret));

@@ -14,10 +14,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "legacy/serial.h"
 #include "util/log.h"
 #include "vmm/machine.h"
 #include "x86/acpi.h"
+#include "x86/boot.h"
+#include "x86/boot_cpu.h"
+#include "x86/bzimage.h"
+#include "x86/cpuid.h"
 
 struct mapped_file {
 	void *data;
@@ -99,255 +102,139 @@ static void machine_acpi_platform(const struct vm_plan *plan, struct acpi_platfo
 	p->rtc = true;
 }
 
-/* Interim boot path (to be replaced by src/x86's loader): fixed low addresses. */
-#include <asm/bootparam.h>
-
-#define BOOT_GDT_ADDR		0x500ULL
-#define BOOT_ZERO_PAGE		0x7000ULL
-#define BOOT_PML4		0x9000ULL
-#define BOOT_PDPT		0xa000ULL
-#define BOOT_PD			0xb000ULL	/* four pages: 4 GiB of 2 MiB pages */
-#define BOOT_CMDLINE		0x20000ULL
-#define BOOT_CMDLINE_MAX	0x10000ULL
-#define BOOT_ACPI_BASE		0xe0000ULL
-#define BOOT_ACPI_SIZE		0x20000ULL
-#define BOOT_KERNEL_ADDR	0x100000ULL
-
-struct boot_info {
-	uint64_t entry;
-};
-
-static int interim_load(struct machine *m, const uint8_t *k, size_t klen,
-			const uint8_t *initrd, size_t ilen, uint64_t rsdp,
-			struct boot_info *bi, char *err, size_t errlen)
+static struct kvm_cpuid2 *supported_cpuid(int sys_fd, char *err, size_t errlen)
 {
-	const struct guest_mem *mem = &m->vm.mem.mem;
-	const struct x86_layout *l = &m->plan->layout;
-	const char *cmdline = m->plan->cfg->machine.cmdline ? m->plan->cfg->machine.cmdline : "";
-	struct boot_params bp;
-	size_t setup_size, ksize, cl = strlen(cmdline) + 1;
-	uint64_t init_size, initrd_addr, limit;
-	uint64_t *pml4, *pdpt, *pd;
+	for (int nent = 128; nent <= 4096; nent *= 2) {
+		struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + nent * sizeof(c->entries[0]));
 
-	if (klen < 0x300 + sizeof(bp.hdr)) {
-		snprintf(err, errlen, "kernel: too small to be a bzImage");
-		return -EINVAL;
-	}
-	memset(&bp, 0, sizeof(bp));
-	memcpy(&bp.hdr, k + 0x1f1, sizeof(bp.hdr));
-	if (bp.hdr.header != 0x53726448 || bp.hdr.version < 0x20c ||
-	    !(bp.hdr.xloadflags & XLF_KERNEL_64)) {
-		snprintf(err, errlen, "kernel: not a 64-bit bzImage (boot protocol 2.12+)");
-		return -EINVAL;
-	}
-	setup_size = ((size_t)(bp.hdr.setup_sects ? bp.hdr.setup_sects : 4) + 1) * 512;
-	if (setup_size >= klen) {
-		snprintf(err, errlen, "kernel: truncated");
-		return -EINVAL;
-	}
-	ksize = klen - setup_size;
-	init_size = bp.hdr.init_size > ksize ? bp.hdr.init_size : ksize;
-	if (guest_mem_write(mem, BOOT_KERNEL_ADDR, k + setup_size, ksize) < 0 ||
-	    !guest_mem_ptr(mem, BOOT_KERNEL_ADDR, init_size)) {
-		snprintf(err, errlen, "kernel: does not fit in guest RAM");
-		return -ENOSPC;
-	}
-	if (cl > BOOT_CMDLINE_MAX || cl > (size_t)bp.hdr.cmdline_size + 1) {
-		snprintf(err, errlen, "cmdline: longer than the kernel's %u bytes",
-			 bp.hdr.cmdline_size);
-		return -EINVAL;
-	}
-	guest_mem_write(mem, BOOT_CMDLINE, cmdline, cl);
-	bp.hdr.type_of_loader = 0xff;
-	bp.hdr.loadflags |= LOADED_HIGH;
-	bp.hdr.cmd_line_ptr = BOOT_CMDLINE;
-	bp.hdr.code32_start = BOOT_KERNEL_ADDR;
-	if (initrd) {
-		limit = l->ram[0].base + l->ram[0].size;
-		if (limit > (uint64_t)bp.hdr.initrd_addr_max + 1)
-			limit = (uint64_t)bp.hdr.initrd_addr_max + 1;
-		initrd_addr = (limit - ilen) & ~0xfffULL;
-		if (ilen > limit || initrd_addr < BOOT_KERNEL_ADDR + init_size ||
-		    guest_mem_write(mem, initrd_addr, initrd, ilen) < 0) {
-			snprintf(err, errlen, "initrd: does not fit in guest RAM below %#llx",
-				 (unsigned long long)limit);
-			return -ENOSPC;
-		}
-		bp.hdr.ramdisk_image = (uint32_t)initrd_addr;
-		bp.hdr.ramdisk_size = (uint32_t)ilen;
-	}
-	bp.acpi_rsdp_addr = rsdp;
-	for (unsigned int i = 0; i < l->nr_e820 && i < E820_MAX_ENTRIES_ZEROPAGE; i++) {
-		bp.e820_table[i].addr = l->e820[i].addr;
-		bp.e820_table[i].size = l->e820[i].size;
-		bp.e820_table[i].type = l->e820[i].type;
-		bp.e820_entries++;
-	}
-	guest_mem_write(mem, BOOT_ZERO_PAGE, &bp, sizeof(bp));
-
-	/* Identity map of the first 4 GiB with 2 MiB pages. */
-	pml4 = guest_mem_ptr(mem, BOOT_PML4, 0x1000);
-	pdpt = guest_mem_ptr(mem, BOOT_PDPT, 0x1000);
-	pd = guest_mem_ptr(mem, BOOT_PD, 0x4000);
-	memset(pml4, 0, 0x1000);
-	memset(pdpt, 0, 0x1000);
-	pml4[0] = BOOT_PDPT | 0x3;
-	for (unsigned int i = 0; i < 4; i++)
-		pdpt[i] = (BOOT_PD + i * 0x1000) | 0x3;
-	for (unsigned int i = 0; i < 2048; i++)
-		pd[i] = ((uint64_t)i << 21) | 0x83;
-	bi->entry = BOOT_KERNEL_ADDR + 0x200;
-	return 0;
-}
-
-static void interim_seg(struct kvm_segment *s, uint16_t sel, uint8_t type, bool code)
-{
-	memset(s, 0, sizeof(*s));
-	s->base = 0;
-	s->limit = 0xffffffff;
-	s->selector = sel;
-	s->type = type;
-	s->present = 1;
-	s->s = 1;
-	s->l = code;
-	s->db = !code;
-	s->g = 1;
-}
-
-static int interim_bsp(struct machine *m, const struct boot_info *bi, char *err,
-		       size_t errlen)
-{
-	const struct guest_mem *mem = &m->vm.mem.mem;
-	struct vcpu *v = &m->vm.vcpus[0];
-	uint64_t gdt[4] = { 0, 0, 0x00af9b000000ffffULL, 0x00cf93000000ffffULL };
-	struct kvm_sregs s;
-	struct kvm_regs r;
-
-	guest_mem_write(mem, BOOT_GDT_ADDR, gdt, sizeof(gdt));
-	if (ioctl(v->fd, KVM_GET_SREGS, &s) < 0)
-		goto fail;
-	s.gdt.base = BOOT_GDT_ADDR;
-	s.gdt.limit = sizeof(gdt) - 1;
-	interim_seg(&s.cs, 0x10, 0xb, true);
-	interim_seg(&s.ds, 0x18, 0x3, false);
-	s.es = s.fs = s.gs = s.ss = s.ds;
-	s.cr0 = 0x80000033;	/* PG | NE | ET | MP | PE */
-	s.cr3 = BOOT_PML4;
-	s.cr4 = 0x20;		/* PAE */
-	s.efer = 0x500;		/* LME | LMA */
-	if (ioctl(v->fd, KVM_SET_SREGS, &s) < 0)
-		goto fail;
-	memset(&r, 0, sizeof(r));
-	r.rflags = 2;
-	r.rip = bi->entry;
-	r.rsi = BOOT_ZERO_PAGE;
-	r.rsp = 0x8ff0;
-	if (ioctl(v->fd, KVM_SET_REGS, &r) < 0)
-		goto fail;
-	return 0;
-fail:
-	snprintf(err, errlen, "vCPU 0: setting boot registers: %s", strerror(errno));
-	return -errno;
-}
-
-static int interim_cpuid(struct machine *m, char *err, size_t errlen)
-{
-	struct kvm_cpuid2 *c;
-	int nent = 256, ret = 0;
-
-	for (;;) {
-		c = calloc(1, sizeof(*c) + nent * sizeof(c->entries[0]));
 		if (!c)
-			return -ENOMEM;
-		c->nent = nent;
-		if (ioctl(m->vm.kvm.sys_fd, KVM_GET_SUPPORTED_CPUID, c) == 0)
 			break;
-		ret = -errno;
+		c->nent = (uint32_t)nent;
+		if (ioctl(sys_fd, KVM_GET_SUPPORTED_CPUID, c) == 0)
+			return c;
 		free(c);
-		if (ret != -E2BIG) {
-			snprintf(err, errlen, "KVM_GET_SUPPORTED_CPUID: %s", strerror(-ret));
-			return ret;
-		}
-		nent *= 2;
-	}
-	for (unsigned int i = 0; i < m->vm.nr_vcpus; i++) {
-		for (unsigned int e = 0; e < c->nent; e++) {
-			struct kvm_cpuid_entry2 *x = &c->entries[e];
-
-			if (x->function == 1) {
-				x->ebx = (x->ebx & 0x0000ffff) | (i << 24) |
-					 (m->vm.nr_vcpus << 16);
-				x->ecx |= 1u << 31;
-				if (ioctl(m->vm.kvm.sys_fd, KVM_CHECK_EXTENSION,
-					  KVM_CAP_TSC_DEADLINE_TIMER) > 0)
-					x->ecx |= 1u << 24;
-				x->edx |= 1u << 28;
-			}
-			if (x->function == 0xb || x->function == 0x1f)
-				x->edx = i;
-		}
-		if (ioctl(m->vm.vcpus[i].fd, KVM_SET_CPUID2, c) < 0) {
-			ret = -errno;
-			snprintf(err, errlen, "vCPU %u: KVM_SET_CPUID2: %s", i, strerror(errno));
-			break;
+		if (errno != E2BIG) {
+			snprintf(err, errlen, "KVM_GET_SUPPORTED_CPUID: %s", strerror(errno));
+			return NULL;
 		}
 	}
-	free(c);
-	return ret;
+	snprintf(err, errlen, "KVM_GET_SUPPORTED_CPUID: out of memory");
+	return NULL;
 }
 
-static int interim_lapic(struct machine *m, char *err, size_t errlen)
+/* CPUID, MSRs and LAPIC of vCPU i; the boot vCPU also gets the entry state. */
+static int setup_vcpu(struct machine *m, unsigned int i, const struct kvm_cpuid2 *sup,
+		      const struct x86_cpuid_params *cp, const struct x86_boot_info *bi,
+		      char *err, size_t errlen)
 {
-	for (unsigned int i = 0; i < m->vm.nr_vcpus; i++) {
-		struct kvm_lapic_state st;
-		uint32_t *lint0 = (uint32_t *)&st.regs[0x350];
-		uint32_t *lint1 = (uint32_t *)&st.regs[0x360];
+	struct vcpu *v = &m->vm.vcpus[i];
+	struct {
+		struct kvm_msrs hdr;
+		struct kvm_msr_entry e[X86_BOOT_NR_MSRS];
+	} msrs;
+	struct kvm_cpuid2 *c = NULL;
+	struct kvm_lapic_state lapic;
+	struct kvm_sregs sregs;
+	struct kvm_regs regs;
+	const char *what;
+	int ret;
 
-		if (ioctl(m->vm.vcpus[i].fd, KVM_GET_LAPIC, &st) < 0)
-			goto fail;
-		*lint0 = (*lint0 & ~0x700u) | (7u << 8);	/* ExtINT */
-		*lint1 = (*lint1 & ~0x700u) | (4u << 8);	/* NMI */
-		if (ioctl(m->vm.vcpus[i].fd, KVM_SET_LAPIC, &st) < 0)
-			goto fail;
+	ret = x86_cpuid_vcpu(sup, cp, i, &c, err, errlen);
+	if (ret)
+		return ret;
+	ret = ioctl(v->fd, KVM_SET_CPUID2, c);
+	free(c);
+	what = "KVM_SET_CPUID2";
+	if (ret < 0)
+		goto fail;
+
+	memset(&msrs, 0, sizeof(msrs));
+	msrs.hdr.nmsrs = x86_boot_msrs(msrs.e, X86_BOOT_NR_MSRS);
+	ret = ioctl(v->fd, KVM_SET_MSRS, &msrs);
+	if (ret >= 0 && (unsigned int)ret < msrs.hdr.nmsrs) {
+		snprintf(err, errlen, "vCPU %u: KVM refused %s", i,
+			 x86_msr_name(msrs.e[ret].index));
+		return -EINVAL;
 	}
+	what = "KVM_SET_MSRS";
+	if (ret < 0)
+		goto fail;
+
+	what = "KVM_GET/SET_LAPIC";
+	if (ioctl(v->fd, KVM_GET_LAPIC, &lapic) < 0)
+		goto fail;
+	x86_lapic_lint(&lapic, i == 0);
+	if (ioctl(v->fd, KVM_SET_LAPIC, &lapic) < 0)
+		goto fail;
+	if (i)
+		return 0;
+
+	what = "KVM_GET/SET_SREGS";
+	if (ioctl(v->fd, KVM_GET_SREGS, &sregs) < 0)
+		goto fail;
+	x86_boot_sregs(&sregs);
+	if (ioctl(v->fd, KVM_SET_SREGS, &sregs) < 0)
+		goto fail;
+	memset(&regs, 0, sizeof(regs));
+	x86_boot_regs(&regs, bi);
+	what = "KVM_SET_REGS";
+	if (ioctl(v->fd, KVM_SET_REGS, &regs) < 0)
+		goto fail;
 	return 0;
 fail:
-	snprintf(err, errlen, "LAPIC: %s", strerror(errno));
-	return -errno;
+	ret = -errno;
+	snprintf(err, errlen, "vCPU %u: %s: %s", i, what, strerror(errno));
+	return ret;
 }
 
 int machine_boot_prepare(struct machine *m, char *err, size_t errlen)
 {
 	const struct machine_config *mc = &m->plan->cfg->machine;
+	const struct guest_mem *mem = &m->vm.mem.mem;
 	struct mapped_file kernel = { 0 }, initrd = { 0 };
+	struct x86_cpuid_params cp = {
+		.ncpus = m->vm.nr_vcpus,
+		.phys_bits = m->plan->layout.phys_bits,
+		.tsc_deadline = ioctl(m->vm.kvm.sys_fd, KVM_CHECK_EXTENSION,
+				      KVM_CAP_TSC_DEADLINE_TIMER) > 0,
+	};
+	struct kvm_cpuid2 *sup;
 	struct acpi_platform p;
 	struct acpi_layout al;
-	struct boot_info bi;
+	struct x86_boot_info bi;
 	uint8_t *acpi;
 	int ret;
 
-	acpi = guest_mem_ptr(&m->vm.mem.mem, BOOT_ACPI_BASE, BOOT_ACPI_SIZE);
+	sup = supported_cpuid(m->vm.kvm.sys_fd, err, errlen);
+	if (!sup)
+		return -ENOTSUP;
+	ret = x86_cpuid_check(sup, &cp, err, errlen);
+	if (ret)
+		goto out;
+
+	acpi = guest_mem_ptr(mem, X86_BOOT_ACPI_BASE, X86_BOOT_ACPI_SIZE);
 	if (!acpi) {
 		snprintf(err, errlen, "no guest RAM for the ACPI tables");
-		return -ENOSPC;
+		ret = -ENOSPC;
+		goto out;
 	}
 	machine_acpi_platform(m->plan, &p);
-	ret = acpi_build(&p, BOOT_ACPI_BASE, acpi, BOOT_ACPI_SIZE, &al, err, errlen);
+	ret = acpi_build(&p, X86_BOOT_ACPI_BASE, acpi, X86_BOOT_ACPI_SIZE, &al, err, errlen);
 	if (ret)
-		return ret;
+		goto out;
+
 	ret = map_file(mc->kernel, "kernel", &kernel, err, errlen);
 	if (!ret && mc->initrd)
 		ret = map_file(mc->initrd, "initrd", &initrd, err, errlen);
 	if (!ret)
-		ret = interim_load(m, kernel.data, kernel.size, initrd.data, initrd.size,
-				   al.rsdp_addr, &bi, err, errlen);
+		ret = x86_boot_load(mem, &m->plan->layout, kernel.data, kernel.size,
+				    initrd.data, initrd.size, mc->cmdline, al.rsdp_addr,
+				    &bi, err, errlen);
 	unmap_file(&kernel);
 	unmap_file(&initrd);
-	if (!ret)
-		ret = interim_cpuid(m, err, errlen);
-	if (!ret)
-		ret = interim_lapic(m, err, errlen);
-	if (!ret)
-		ret = interim_bsp(m, &bi, err, errlen);
+	for (unsigned int i = 0; !ret && i < m->vm.nr_vcpus; i++)
+		ret = setup_vcpu(m, i, sup, &cp, &bi, err, errlen);
+out:
+	free(sup);
 	return ret;
 }
