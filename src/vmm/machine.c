@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "util/log.h"
@@ -27,12 +28,23 @@ static int machine_check_devices(const struct vm_plan *plan, char *err, size_t e
 	return 0;
 }
 
+static double seconds_since(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
 int machine_create(struct machine *m, const struct vm_plan *plan,
 		   struct event_loop *el, struct console *consoles,
 		   char *err, size_t errlen)
 {
 	const struct vm_config *cfg = plan->cfg;
+	struct timespec t0;
 	int ret;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 
 	memset(m, 0, sizeof(*m));
 	m->plan = plan;
@@ -83,6 +95,8 @@ int machine_create(struct machine *m, const struct vm_plan *plan,
 	ret = machine_boot_prepare(m, err, errlen);
 	if (ret)
 		goto fail;
+	pr_info("machine ready in %.3f s: %u vCPUs, %llu MiB, kernel loaded", seconds_since(&t0),
+		m->vm.nr_vcpus, (unsigned long long)(m->vm.mem.size >> 20));
 	return 0;
 fail:
 	machine_destroy(m);

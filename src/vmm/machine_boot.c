@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -22,16 +21,22 @@
 #include "x86/bzimage.h"
 #include "x86/cpuid.h"
 
-struct mapped_file {
-	void *data;
+struct loaded_file {
+	uint8_t *data;
 	size_t size;
 };
 
-static int map_file(const char *path, const char *what, struct mapped_file *f,
-		    char *err, size_t errlen)
+/*
+ * The whole file in memory, read in large pieces: page-faulting a mapping
+ * in 4 KiB steps costs one round trip each on network file systems (9p,
+ * NFS), many seconds for a kernel.
+ */
+static int load_file(const char *path, const char *what, struct loaded_file *f,
+		     char *err, size_t errlen)
 {
 	struct stat st;
-	int fd, ret;
+	size_t done = 0;
+	int fd, ret = 0;
 
 	f->data = NULL;
 	f->size = 0;
@@ -39,30 +44,46 @@ static int map_file(const char *path, const char *what, struct mapped_file *f,
 	if (fd < 0 || fstat(fd, &st) < 0) {
 		ret = -errno;
 		snprintf(err, errlen, "%s %s: %s", what, path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return ret;
+		goto out;
 	}
 	if (!S_ISREG(st.st_mode) || st.st_size == 0) {
 		snprintf(err, errlen, "%s %s: not a regular, non-empty file", what, path);
-		close(fd);
-		return -EINVAL;
+		ret = -EINVAL;
+		goto out;
 	}
 	f->size = (size_t)st.st_size;
-	f->data = mmap(NULL, f->size, PROT_READ, MAP_PRIVATE, fd, 0);
-	ret = f->data == MAP_FAILED ? -errno : 0;
-	if (ret) {
-		f->data = NULL;
-		snprintf(err, errlen, "%s %s: mmap: %s", what, path, strerror(-ret));
+	f->data = malloc(f->size);
+	if (!f->data) {
+		snprintf(err, errlen, "%s %s: out of memory", what, path);
+		ret = -ENOMEM;
+		goto out;
 	}
-	close(fd);
+	while (done < f->size) {
+		ssize_t n = read(fd, f->data + done, f->size - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			ret = n < 0 ? -errno : -EIO;
+			snprintf(err, errlen, "%s %s: %s", what, path,
+				 n < 0 ? strerror(errno) : "shorter than its size");
+			goto out;
+		}
+		done += (size_t)n;
+	}
+out:
+	if (fd >= 0)
+		close(fd);
+	if (ret) {
+		free(f->data);
+		f->data = NULL;
+	}
 	return ret;
 }
 
-static void unmap_file(struct mapped_file *f)
+static void unload_file(struct loaded_file *f)
 {
-	if (f->data)
-		munmap(f->data, f->size);
+	free(f->data);
 	f->data = NULL;
 }
 
@@ -191,7 +212,7 @@ int machine_boot_prepare(struct machine *m, char *err, size_t errlen)
 {
 	const struct machine_config *mc = &m->plan->cfg->machine;
 	const struct guest_mem *mem = &m->vm.mem.mem;
-	struct mapped_file kernel = { 0 }, initrd = { 0 };
+	struct loaded_file kernel = { 0 }, initrd = { 0 };
 	struct x86_cpuid_params cp = {
 		.ncpus = m->vm.nr_vcpus,
 		.phys_bits = m->plan->layout.phys_bits,
@@ -223,15 +244,15 @@ int machine_boot_prepare(struct machine *m, char *err, size_t errlen)
 	if (ret)
 		goto out;
 
-	ret = map_file(mc->kernel, "kernel", &kernel, err, errlen);
+	ret = load_file(mc->kernel, "kernel", &kernel, err, errlen);
 	if (!ret && mc->initrd)
-		ret = map_file(mc->initrd, "initrd", &initrd, err, errlen);
+		ret = load_file(mc->initrd, "initrd", &initrd, err, errlen);
 	if (!ret)
 		ret = x86_boot_load(mem, &m->plan->layout, kernel.data, kernel.size,
 				    initrd.data, initrd.size, mc->cmdline, al.rsdp_addr,
 				    &bi, err, errlen);
-	unmap_file(&kernel);
-	unmap_file(&initrd);
+	unload_file(&kernel);
+	unload_file(&initrd);
 	for (unsigned int i = 0; !ret && i < m->vm.nr_vcpus; i++)
 		ret = setup_vcpu(m, i, sup, &cp, &bi, err, errlen);
 out:
