@@ -11,8 +11,7 @@
 #include "util/log.h"
 #include "vmm/machine.h"
 
-/* Device kinds this version can realise; the rest are refused up front. */
-static int machine_check_devices(const struct vm_plan *plan, char *err, size_t errlen)
+int machine_check_devices(const struct vm_plan *plan, char *err, size_t errlen)
 {
 	const struct vm_config *cfg = plan->cfg;
 
@@ -37,8 +36,8 @@ static double seconds_since(const struct timespec *t0)
 }
 
 int machine_create(struct machine *m, const struct vm_plan *plan,
-		   struct event_loop *el, struct console *consoles,
-		   char *err, size_t errlen)
+		   const struct boot_files *files, struct event_loop *el,
+		   struct console *consoles, char *err, size_t errlen)
 {
 	const struct vm_config *cfg = plan->cfg;
 	struct timespec t0;
@@ -48,6 +47,7 @@ int machine_create(struct machine *m, const struct vm_plan *plan,
 
 	memset(m, 0, sizeof(*m));
 	m->plan = plan;
+	m->files = files;
 	m->el = el;
 	m->consoles = consoles;
 	m->vm.kvm.sys_fd = m->vm.kvm.vm_fd = -1;
@@ -57,9 +57,6 @@ int machine_create(struct machine *m, const struct vm_plan *plan,
 	pthread_mutex_init(&m->vm.coalesced_lock, NULL);
 	io_bus_init(&m->vm.bus);
 
-	ret = machine_check_devices(plan, err, errlen);
-	if (ret)
-		goto fail;
 	m->vm.stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (m->vm.stop_fd < 0) {
 		ret = -errno;

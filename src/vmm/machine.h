@@ -21,9 +21,27 @@ struct rtc;
 struct acpi_pm;
 struct pci_root;
 
+/* The guest's kernel and initrd, read once and kept across resets. */
+struct boot_files {
+	uint8_t *kernel;
+	size_t kernel_size;
+	uint8_t *initrd;		/* NULL: none */
+	size_t initrd_size;
+};
+
+/*
+ * Read the machine's kernel and initrd and check that the kernel is a
+ * bzImage we can boot: 0 or a negative errno with "kernel: PATH: ..." (or
+ * "initrd: ...") in err.
+ */
+int boot_files_load(const struct machine_config *mc, struct boot_files *f,
+		    char *err, size_t errlen);
+void boot_files_free(struct boot_files *f);
+
 struct machine {
 	struct vm vm;
 	const struct vm_plan *plan;
+	const struct boot_files *files;
 	struct event_loop *el;
 	struct console *consoles;	/* [cfg->nr_serials], parallel to cfg->serials */
 	struct irq_lines irqs;
@@ -35,13 +53,16 @@ struct machine {
 	bool stop_watched;
 };
 
+/* Whether this version can realise every device of the plan: 0 or -ENOTSUP. */
+int machine_check_devices(const struct vm_plan *plan, char *err, size_t errlen);
+
 /*
  * Build the machine; the consoles stay the caller's (they outlive resets).
  * 0 or a negative errno with a message in err; nothing is left behind.
  */
 int machine_create(struct machine *m, const struct vm_plan *plan,
-		   struct event_loop *el, struct console *consoles,
-		   char *err, size_t errlen);
+		   const struct boot_files *files, struct event_loop *el,
+		   struct console *consoles, char *err, size_t errlen);
 /* Run the vCPUs and the event loop until a stop request; returns why. */
 enum vm_stop_reason machine_run(struct machine *m);
 /* Ask a running machine to stop (a signal arrived). */

@@ -43,18 +43,18 @@ static int load_file(const char *path, const char *what, struct loaded_file *f,
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st) < 0) {
 		ret = -errno;
-		snprintf(err, errlen, "%s %s: %s", what, path, strerror(errno));
+		snprintf(err, errlen, "%s: %s: %s", what, path, strerror(errno));
 		goto out;
 	}
 	if (!S_ISREG(st.st_mode) || st.st_size == 0) {
-		snprintf(err, errlen, "%s %s: not a regular, non-empty file", what, path);
+		snprintf(err, errlen, "%s: %s: not a regular, non-empty file", what, path);
 		ret = -EINVAL;
 		goto out;
 	}
 	f->size = (size_t)st.st_size;
 	f->data = malloc(f->size);
 	if (!f->data) {
-		snprintf(err, errlen, "%s %s: out of memory", what, path);
+		snprintf(err, errlen, "%s: %s: out of memory", what, path);
 		ret = -ENOMEM;
 		goto out;
 	}
@@ -65,7 +65,7 @@ static int load_file(const char *path, const char *what, struct loaded_file *f,
 			continue;
 		if (n <= 0) {
 			ret = n < 0 ? -errno : -EIO;
-			snprintf(err, errlen, "%s %s: %s", what, path,
+			snprintf(err, errlen, "%s: %s: %s", what, path,
 				 n < 0 ? strerror(errno) : "shorter than its size");
 			goto out;
 		}
@@ -81,10 +81,45 @@ out:
 	return ret;
 }
 
-static void unload_file(struct loaded_file *f)
+int boot_files_load(const struct machine_config *mc, struct boot_files *f,
+		    char *err, size_t errlen)
 {
-	free(f->data);
-	f->data = NULL;
+	struct loaded_file k = { 0 }, i = { 0 };
+	struct x86_bzimage img;
+	char why[256];
+	int ret;
+
+	memset(f, 0, sizeof(*f));
+	ret = load_file(mc->kernel, "kernel", &k, err, errlen);
+	if (ret)
+		return ret;
+	ret = x86_bzimage_parse(k.data, k.size, &img, why, sizeof(why));
+	if (ret) {
+		/* why starts with "kernel: ". */
+		snprintf(err, errlen, "kernel: %s:%s", mc->kernel,
+			 strncmp(why, "kernel:", 7) ? why : why + 7);
+		free(k.data);
+		return ret;
+	}
+	if (mc->initrd) {
+		ret = load_file(mc->initrd, "initrd", &i, err, errlen);
+		if (ret) {
+			free(k.data);
+			return ret;
+		}
+	}
+	f->kernel = k.data;
+	f->kernel_size = k.size;
+	f->initrd = i.data;
+	f->initrd_size = i.size;
+	return 0;
+}
+
+void boot_files_free(struct boot_files *f)
+{
+	free(f->kernel);
+	free(f->initrd);
+	memset(f, 0, sizeof(*f));
 }
 
 /* What the DSDT, MADT and MCFG say, from the plan. */
@@ -212,7 +247,7 @@ int machine_boot_prepare(struct machine *m, char *err, size_t errlen)
 {
 	const struct machine_config *mc = &m->plan->cfg->machine;
 	const struct guest_mem *mem = &m->vm.mem.mem;
-	struct loaded_file kernel = { 0 }, initrd = { 0 };
+	const struct boot_files *files = m->files;
 	struct x86_cpuid_params cp = {
 		.ncpus = m->vm.nr_vcpus,
 		.phys_bits = m->plan->layout.phys_bits,
@@ -244,15 +279,9 @@ int machine_boot_prepare(struct machine *m, char *err, size_t errlen)
 	if (ret)
 		goto out;
 
-	ret = load_file(mc->kernel, "kernel", &kernel, err, errlen);
-	if (!ret && mc->initrd)
-		ret = load_file(mc->initrd, "initrd", &initrd, err, errlen);
-	if (!ret)
-		ret = x86_boot_load(mem, &m->plan->layout, kernel.data, kernel.size,
-				    initrd.data, initrd.size, mc->cmdline, al.rsdp_addr,
-				    &bi, err, errlen);
-	unload_file(&kernel);
-	unload_file(&initrd);
+	ret = x86_boot_load(mem, &m->plan->layout, files->kernel, files->kernel_size,
+			    files->initrd, files->initrd_size, mc->cmdline, al.rsdp_addr,
+			    &bi, err, errlen);
 	for (unsigned int i = 0; !ret && i < m->vm.nr_vcpus; i++)
 		ret = setup_vcpu(m, i, sup, &cp, &bi, err, errlen);
 out:

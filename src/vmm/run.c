@@ -80,6 +80,7 @@ int vmm_run(const struct vm_plan *plan)
 	struct console cons[CFG_MAX_SERIALS];
 	char names[CFG_MAX_SERIALS][8];
 	struct run_ctx rc = { .m = NULL, .sfd = -1 };
+	struct boot_files files;
 	struct event_loop el;
 	struct machine m;
 	sigset_t set;
@@ -87,6 +88,18 @@ int vmm_run(const struct vm_plan *plan)
 	bool again = true;
 	int status = EXIT_INTERNAL;
 	unsigned int boots = 0;
+
+	/* Refusals that need no KVM come first: devices, then the kernel. */
+	if (machine_check_devices(plan, err, sizeof(err)) < 0) {
+		pr_err("%s", err);
+		return EXIT_SETUP;
+	}
+	if (boot_files_load(&cfg->machine, &files, err, sizeof(err)) < 0) {
+		pr_err("%s:%d: [machine] %s", cfg->file,
+		       strncmp(err, "initrd:", 7) ? cfg->machine.kernel_line
+						  : cfg->machine.initrd_line, err);
+		return EXIT_SETUP;
+	}
 
 	/* Stop signals arrive through the loop; no thread takes them directly. */
 	sigemptyset(&set);
@@ -97,6 +110,7 @@ int vmm_run(const struct vm_plan *plan)
 	signal(SIGPIPE, SIG_IGN);
 	if (vcpu_signal_init() < 0 || event_loop_init(&el) < 0) {
 		pr_err("setting up signals and the event loop: %m");
+		boot_files_free(&files);
 		return EXIT_INTERNAL;
 	}
 	rc.sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
@@ -112,7 +126,7 @@ int vmm_run(const struct vm_plan *plan)
 	while (again) {
 		enum vm_stop_reason why;
 
-		if (machine_create(&m, plan, &el, cons, err, sizeof(err)) < 0) {
+		if (machine_create(&m, plan, &files, &el, cons, err, sizeof(err)) < 0) {
 			pr_err("%s", err);
 			status = boots ? EXIT_INTERNAL : EXIT_SETUP;
 			break;
@@ -133,5 +147,6 @@ out_loop:
 	if (rc.sfd >= 0)
 		close(rc.sfd);
 	event_loop_free(&el);
+	boot_files_free(&files);
 	return status;
 }

@@ -5,7 +5,7 @@ VMM="$top_builddir/vmm"
 EX="$top_srcdir/etc/examples"
 . "$top_srcdir/tests/cli/tap.sh"
 
-echo "1..19"
+echo "1..27"
 expect 0 "--help exits 0" "$VMM" --help
 grep -q "Usage: vmm -c FILE" "$tmp/out" && ok "--help prints usage on stdout" || not_ok "--help prints usage on stdout"
 expect 0 "--version exits 0" "$VMM" --version
@@ -35,4 +35,27 @@ expect 0 "-q --check on a good file exits 0" "$VMM" -q --check -c "$EX/minimal-v
 # A device that never ends a line must not hang the reader.
 expect 2 "--check on /dev/zero fails at once" timeout 10 "$VMM" --check -c /dev/zero
 expect_err "vmm: /dev/zero:1: line holds a NUL byte, expected text" "/dev/zero: the NUL byte is named"
+
+# Booting: what can be refused before KVM is touched is refused the same way
+# on every host, with the line to blame.
+expect 2 "a [device] this version cannot realise exits 2" "$VMM" -c "$EX/minimal-virtio.ini"
+grep -q "minimal-virtio.ini:[0-9]*: \[device \"disk0\"\] type = virtio-blk: not implemented" "$tmp/err" &&
+	ok "the unrealisable device is named with its line" ||
+	{ not_ok "the unrealisable device is named with its line"; sed 's/^/# /' "$tmp/err"; }
+printf 'not a kernel' >"$tmp/notkernel"
+printf '[machine]\nkernel = %s\n' "$tmp/notkernel" >"$tmp/k.ini"
+expect 2 "a kernel that is not a bzImage exits 2" "$VMM" -c "$tmp/k.ini"
+expect_err "vmm: $tmp/k.ini:2: [machine] kernel: $tmp/notkernel: 12 bytes: too small to be a bzImage" \
+	"the bad kernel is named with its line and why"
+# A setup header that says it is not a Linux boot image.
+head -c 4096 /dev/zero >"$tmp/zeros"
+printf '[machine]\nkernel = %s\n' "$tmp/zeros" >"$tmp/z.ini"
+expect 2 "a kernel without the HdrS header exits 2" "$VMM" -c "$tmp/z.ini"
+grep -q "^vmm: $tmp/z.ini:2: \[machine\] kernel: $tmp/zeros: .*HdrS" "$tmp/err" &&
+	ok "a missing HdrS magic is said" ||
+	{ not_ok "a missing HdrS magic is said"; sed 's/^/# /' "$tmp/err"; }
+printf '[machine]\nkernel = %s/missing-vmlinuz\n' "$tmp" >"$tmp/m.ini"
+expect 2 "a missing kernel exits 2" "$VMM" -c "$tmp/m.ini"
+expect_err "vmm: $tmp/m.ini:2: [machine] kernel: $tmp/missing-vmlinuz: No such file or directory" \
+	"the missing kernel is named with its line"
 exit $((failed != 0))
