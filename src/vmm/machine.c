@@ -148,6 +148,9 @@ enum vm_stop_reason machine_run(struct machine *m)
 		pr_info("vCPU %u: %llu port I/O exits, %llu MMIO exits, %llu other", i,
 			(unsigned long long)s->io, (unsigned long long)s->mmio,
 			(unsigned long long)s->other);
+		/* Where a guest stopped from outside was: a hung guest's last state. */
+		if (m->vm.stop == VM_STOP_SIGNAL)
+			vcpu_log_state(&m->vm.vcpus[i], LOG_INFO);
 	}
 	return m->vm.stop;
 }

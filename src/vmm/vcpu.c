@@ -133,14 +133,14 @@ static void vcpu_replay_coalesced(struct vcpu *v)
 	pthread_mutex_unlock(&v->vm->coalesced_lock);
 }
 
-static void vcpu_log_regs(struct vcpu *v)
+void vcpu_log_state(struct vcpu *v, int level)
 {
 	struct kvm_regs r;
 	struct kvm_sregs s;
 
 	if (ioctl(v->fd, KVM_GET_REGS, &r) < 0 || ioctl(v->fd, KVM_GET_SREGS, &s) < 0)
 		return;
-	pr_err("vCPU %u: rip %#llx rsp %#llx rflags %#llx cr0 %#llx cr3 %#llx cr4 %#llx efer %#llx",
+	log_msg((enum log_level)level, "vCPU %u: rip %#llx rsp %#llx rflags %#llx cr0 %#llx cr3 %#llx cr4 %#llx efer %#llx",
 	       v->id, (unsigned long long)r.rip, (unsigned long long)r.rsp,
 	       (unsigned long long)r.rflags, (unsigned long long)s.cr0,
 	       (unsigned long long)s.cr3, (unsigned long long)s.cr4,
@@ -202,7 +202,7 @@ static bool vcpu_handle_exit(struct vcpu *v)
 		break;
 	}
 	v->stats.other++;
-	vcpu_log_regs(v);
+	vcpu_log_state(v, LOG_ERROR);
 	return false;
 }
 

@@ -39,6 +39,9 @@ int vcpu_start(struct vcpu *v);
 void vcpu_kick(struct vcpu *v);
 void vcpu_join(struct vcpu *v);
 
+/* Log the vCPU's RIP, RSP, RFLAGS and control registers at 'level'. */
+void vcpu_log_state(struct vcpu *v, int level);
+
 /* Install the no-op signal handler that vcpu_kick() relies on; once per process. */
 int vcpu_signal_init(void);
 

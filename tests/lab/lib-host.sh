@@ -1,0 +1,31 @@
+# Shared by the lab's host-side scripts (setup, run): the cache folder, the
+# package and module lists, and the stamp that tells whether setup is current.
+# shellcheck shell=bash disable=SC2034,SC2154
+
+LAB_PKGS="qemu-system-x86 busybox-static kmod cpio acpica-tools pciutils gzip"
+L1_MODULES="kvm_amd vfio-pci vfio_iommu_type1 virtio_pci 9pnet_virtio 9p"
+
+die() { echo "lab: $*" >&2; exit 2; }
+
+# Check LAB_WORK, make it absolute and create it. It goes on L1's kernel command
+# line (no spaces) and must stay visible in L1's chroot of the host's "/",
+# where /run, /proc, /sys and /dev are mounted over.
+lab_work_init() {
+	LAB_WORK=${LAB_WORK:-/var/tmp/vmm-lab}
+	case $LAB_WORK in
+	*[[:space:]]*) die "LAB_WORK must not contain spaces: '$LAB_WORK'" ;;
+	esac
+	mkdir -p "$LAB_WORK" || die "cannot create LAB_WORK=$LAB_WORK"
+	LAB_WORK=$(cd "$LAB_WORK" && pwd -P)
+	case $LAB_WORK/ in
+	/run/* | /proc/* | /sys/* | /dev/*)
+		die "LAB_WORK must not be under /run, /proc, /sys or /dev: $LAB_WORK" ;;
+	esac
+	export LAB_WORK
+}
+
+# A checksum of what the images are built from: setup is stale when it changes.
+lab_inputs_sum() {
+	cat "$here/setup" "$here/lib-host.sh" "$here/init-l1" "$here/init-l2" |
+		md5sum | cut -d' ' -f1
+}
