@@ -29,14 +29,14 @@ check() {
 now() { read -r up _ </proc/uptime; echo "$up"; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
 
-# vm_start NAME MACHINE [STDIN]: start $VMM -c $MACHINES/MACHINE.ini in the
+# vm_start NAME MACHINE [STDIN]: start $VMM -v -c $MACHINES/MACHINE.ini in the
 # background, stdin from STDIN (default /dev/null), the guest's console (vmm's
 # stdout) to VM_LOG and vmm's stderr to VM_ERR, killed after $VM_TIMEOUT
 # seconds (default 150). Sets VM_PID, VM_LOG, VM_ERR, VM_T0. Both files are
 # in $SCRATCH while vmm runs (in L1, a byte at a time into the 9p share is
 # slow) and copied to $OUT/NAME.log and $OUT/NAME.err by vm_end.
 vm_start() {
-	vm_cmd "$1" "$3" $VMM -c "$MACHINES/$2.ini"
+	vm_cmd "$1" "$3" $VMM -v -c "$MACHINES/$2.ini"
 }
 # vm_cmd NAME STDIN COMMAND...: the same for any command (QEMU, say).
 vm_cmd() {
