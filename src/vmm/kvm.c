@@ -147,7 +147,8 @@ int kvm_create_vm(struct kvm *kvm, const char *path, unsigned int ncpus,
 	if (ioctl(kvm->vm_fd, KVM_SET_TSS_ADDR, (unsigned long)KVM_TSS_ADDR) < 0 ||
 	    ioctl(kvm->vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &ident) < 0) {
 		ret = -errno;
-		snprintf(err, errlen, "KVM_SET_TSS_ADDR: %s", strerror(errno));
+		snprintf(err, errlen, "KVM_SET_TSS_ADDR / KVM_SET_IDENTITY_MAP_ADDR: %s",
+			 strerror(errno));
 		goto fail;
 	}
 	if (ioctl(kvm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0) {

@@ -126,12 +126,11 @@ void boot_files_free(struct boot_files *f)
 static void machine_acpi_platform(const struct vm_plan *plan, struct acpi_platform *p)
 {
 	struct pci_window w;
-	uint64_t last_bus = plan->layout.ecam.size / SZ_1M;
 
 	memset(p, 0, sizeof(*p));
 	p->ncpus = plan->cfg->machine.cpus;
 	p->ecam_base = plan->layout.ecam.base;
-	p->bus_last = last_bus ? (uint8_t)(last_bus > 256 ? 255 : last_bus - 1) : 0;
+	p->bus_last = (uint8_t)x86_ecam_last_bus(&plan->layout);
 	w = plan_host_window(plan, PCI_RES_IO);
 	p->io.base = w.base;
 	p->io.size = w.size;

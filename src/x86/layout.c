@@ -201,3 +201,12 @@ const char *e820_iomem_name(uint32_t type)
 	}
 	return "Unknown E820 type";
 }
+
+unsigned int x86_ecam_last_bus(const struct x86_layout *l)
+{
+	uint64_t buses = l->ecam.size / SZ_1M;
+
+	if (!buses)
+		return 0;
+	return buses > 256 ? 255 : (unsigned int)buses - 1;
+}

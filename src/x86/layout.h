@@ -95,6 +95,9 @@ uint64_t x86_ram_end(uint64_t memory);
 /* The fewest physical address bits that reach 'end' (exclusive). */
 unsigned int x86_addr_bits(uint64_t end);
 
+/* The last bus number the layout's ECAM range reaches (0..255). */
+unsigned int x86_ecam_last_bus(const struct x86_layout *l);
+
 /* The GSI that a root-bus INTx pin (1..4) of device 'slot' is routed to. */
 unsigned int x86_pci_intx_gsi(unsigned int slot, unsigned int pin);
 

@@ -107,6 +107,13 @@ static void test_512m(void **state)
 	assert_e820(&l, 4, 0xE0000000ULL, 0x10000000ULL, E820_RESERVED);
 	assert_e820(&l, 5, 0xFEC00000ULL, 0x1000, E820_RESERVED);
 	assert_e820(&l, 6, 0xFEE00000ULL, 0x1000, E820_RESERVED);
+	/* 256 MiB of ECAM: buses 00-ff, as MCFG, _CRS and pci-topo say. */
+	assert_int_equal(x86_ecam_last_bus(&l), 0xff);
+	l.ecam.size = 4 * SZ_1M;
+	assert_int_equal(x86_ecam_last_bus(&l), 3);
+	l.ecam.size = 0;
+	assert_int_equal(x86_ecam_last_bus(&l), 0);
+	l.ecam.size = X86_ECAM_SIZE;
 	/* No high RAM: the 64-bit window starts at 4 GiB, ends at the HT hole. */
 	assert_int_equal(l.mmio64.base, SZ_4G);
 	assert_int_equal(l.mmio64.size, X86_HT_HOLE_BASE - SZ_4G);

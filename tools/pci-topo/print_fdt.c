@@ -396,14 +396,10 @@ static int write_host_bridge(struct fdt_ctx *x)
 	const struct x86_layout *l = &x->plan->layout;
 	struct pci_window wio = topo_win_io(x->plan);
 	struct pci_window w32 = topo_win_mem32(x->plan), w64 = topo_win_mem64(x->plan);
-	unsigned int last_bus = 0;
+	unsigned int last_bus = x86_ecam_last_bus(l);
 	struct cells c = { 0 };
 	char name[32];
 
-	if (l->ecam.size >= SZ_1M)
-		last_bus = (unsigned int)(l->ecam.size / SZ_1M) - 1;
-	if (last_bus > 0xff)
-		last_bus = 0xff;
 	snprintf(name, sizeof(name), "pci@%" PRIx64, l->ecam.base);
 	TRY(fdt_begin_node(x->fdt, name));
 	TRY(prop_str(x, "compatible", "pci-host-ecam-generic"));

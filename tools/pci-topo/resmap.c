@@ -211,9 +211,7 @@ int res_map_iomem(const struct vm_plan *plan, struct res_map *m)
 	for (i = 0; i < l->nr_e820 && !ret; i++)
 		ret = res_add(m, l->e820[i].addr, l->e820[i].size, RANK_E820,
 			      "%s", e820_iomem_name(l->e820[i].type));
-	last_bus = l->ecam.size >= SZ_1M ? (unsigned int)(l->ecam.size / SZ_1M) - 1 : 0;
-	if (last_bus > 0xff)
-		last_bus = 0xff;
+	last_bus = x86_ecam_last_bus(l);
 	if (!ret)
 		ret = res_add(m, l->ecam.base, l->ecam.size, RANK_PLATFORM,
 			      "PCI MMCONFIG 0000 [bus 00-%02x]", last_bus);

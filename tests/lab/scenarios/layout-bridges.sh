@@ -1,5 +1,5 @@
 # layout-bridges: like layout, on a PCI tree with PCIe root ports and
-# PCI-PCI bridges (one behind another) with devices behind them. After the
+# PCI-PCI bridges (one behind another). After the
 # run, tests/lab/run compares the report with pci-topo's plan of the same
 # machine (tests/lab/compare-guest).
 # timeout: 150
