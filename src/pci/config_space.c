@@ -132,6 +132,7 @@ int pci_config_space_init(struct pci_config_space *c, const struct pci_func *f,
 	memset(c, 0, sizeof(*c));
 	switch (f->kind) {
 	case PCI_FUNC_HOST_BRIDGE:
+	case PCI_FUNC_ENDPOINT:
 		header(c, f, 0);
 		return 0;
 	case PCI_FUNC_ROOT_PORT:
@@ -143,9 +144,8 @@ int pci_config_space_init(struct pci_config_space *c, const struct pci_func *f,
 		header(c, f, 1);
 		bridge(c, f, primary_bus);
 		return 0;
-	default:
-		return -EINVAL;
 	}
+	return -EINVAL;
 }
 
 uint32_t pci_config_space_read(const struct pci_config_space *c, unsigned int reg,

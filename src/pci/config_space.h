@@ -25,7 +25,8 @@ struct pci_config_space {
  * The header of f (ids, class, header type with the multi-function bit,
  * interrupt pin and line, command and status) and, for bridges, the bus
  * numbers and windows; root ports also get their PCIe and MSI capabilities.
- * 0, or -EINVAL for an endpoint (endpoints bring their own).
+ * An endpoint gets the type 0 header only (pci/endpoint.c adds the rest).
+ * 0, or -EINVAL for an unknown kind.
  */
 int pci_config_space_init(struct pci_config_space *c, const struct pci_func *f,
 			  uint8_t primary_bus);

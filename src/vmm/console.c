@@ -10,7 +10,7 @@
 
 #include "util/log.h"
 #include "vmm/console.h"
-#include "vmm/event_loop.h"
+#include "util/event_loop.h"
 
 static void console_init_fds(struct console *c)
 {

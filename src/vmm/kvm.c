@@ -81,43 +81,6 @@ static int kvm_open_sys(struct kvm *kvm, const char *path, char *err,
 	return 0;
 }
 
-/*
- * The PC's interrupt wiring, as the MADT describes it: ISA IRQs 0-15 reach
- * the PIC pins and the IOAPIC pins of the same number, except IRQ 0 (the
- * PIT), which reaches IOAPIC pin 2 (the MADT's interrupt source override);
- * GSIs 16-23 reach only the IOAPIC. KVM's default table sends IRQ 0 to pin 0.
- */
-static int kvm_set_pc_routing(struct kvm *kvm)
-{
-	struct {
-		struct kvm_irq_routing hdr;
-		struct kvm_irq_routing_entry e[16 + 24];
-	} r;
-	unsigned int n = 0;
-
-	memset(&r, 0, sizeof(r));
-	for (unsigned int gsi = 0; gsi < 16; gsi++) {
-		if (gsi == 2)
-			continue;	/* the cascade */
-		r.e[n].gsi = gsi;
-		r.e[n].type = KVM_IRQ_ROUTING_IRQCHIP;
-		r.e[n].u.irqchip.irqchip = gsi < 8 ? KVM_IRQCHIP_PIC_MASTER : KVM_IRQCHIP_PIC_SLAVE;
-		r.e[n].u.irqchip.pin = gsi % 8;
-		n++;
-	}
-	for (unsigned int gsi = 0; gsi < 24; gsi++) {
-		if (gsi == 2)
-			continue;
-		r.e[n].gsi = gsi;
-		r.e[n].type = KVM_IRQ_ROUTING_IRQCHIP;
-		r.e[n].u.irqchip.irqchip = KVM_IRQCHIP_IOAPIC;
-		r.e[n].u.irqchip.pin = gsi == 0 ? 2 : gsi;
-		n++;
-	}
-	r.hdr.nr = n;
-	return ioctl(kvm->vm_fd, KVM_SET_GSI_ROUTING, &r) < 0 ? -errno : 0;
-}
-
 int kvm_create_vm(struct kvm *kvm, const char *path, unsigned int ncpus,
 		  char *err, size_t errlen)
 {
@@ -127,6 +90,7 @@ int kvm_create_vm(struct kvm *kvm, const char *path, unsigned int ncpus,
 
 	memset(kvm, 0, sizeof(*kvm));
 	kvm->sys_fd = kvm->vm_fd = -1;
+	pthread_mutex_init(&kvm->route_lock, NULL);
 	if (!path)
 		path = KVM_DEFAULT_PATH;
 	ret = kvm_open_sys(kvm, path, err, errlen);
@@ -165,7 +129,7 @@ int kvm_create_vm(struct kvm *kvm, const char *path, unsigned int ncpus,
 
 		ioctl(kvm->vm_fd, KVM_ENABLE_CAP, &cap);
 	}
-	ret = kvm_set_pc_routing(kvm);
+	ret = kvm_routes_init(kvm);
 	if (ret) {
 		snprintf(err, errlen, "KVM_SET_GSI_ROUTING: %s", strerror(-ret));
 		goto fail;
@@ -183,6 +147,7 @@ fail:
 
 void kvm_destroy_vm(struct kvm *kvm)
 {
+	kvm_routes_free(kvm);
 	if (kvm->vm_fd >= 0)
 		close(kvm->vm_fd);
 	if (kvm->sys_fd >= 0)

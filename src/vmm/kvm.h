@@ -6,8 +6,12 @@
 #ifndef VMM_KVM_H
 #define VMM_KVM_H
 
+#include <pthread.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+struct kvm_irq_routing_entry;
 
 struct kvm {
 	int sys_fd;			/* /dev/kvm */
@@ -17,6 +21,13 @@ struct kvm {
 	unsigned int nr_slots;		/* memslots in use */
 	unsigned int max_slots;
 	unsigned int coalesced_page;	/* page offset of the ring in a vCPU mapping, 0 = none */
+
+	/* The GSI routing table: the PC's wiring, then one entry per MSI vector. */
+	pthread_mutex_t route_lock;
+	struct kvm_irq_routing_entry *routes;
+	unsigned int nr_routes, cap_routes;
+	unsigned int next_msi_gsi;
+	bool ioeventfd_any_len;		/* KVM_CAP_IOEVENTFD_ANY_LENGTH */
 };
 
 /*
@@ -41,6 +52,23 @@ int kvm_add_memslot(struct kvm *kvm, uint64_t gpa, uint64_t size, void *hva,
  * latch). 0, or -ENOTSUP when KVM cannot.
  */
 int kvm_coalesce(struct kvm *kvm, uint64_t addr, uint32_t len, int pio);
+
+/* The routing table (kvm_irq.c): the PC's wiring at VM creation. */
+int kvm_routes_init(struct kvm *kvm);
+void kvm_routes_free(struct kvm *kvm);
+/* A GSI for an MSI vector, not routed yet: the GSI, or a negative errno. */
+int kvm_msi_route_add(struct kvm *kvm);
+/* Route gsi to the message (addr, data); 0 or a negative errno. */
+int kvm_msi_route_set(struct kvm *kvm, unsigned int gsi, uint64_t addr, uint32_t data);
+/* Let writes to fd raise gsi in the kernel (or stop it); 0 or a negative errno. */
+int kvm_irqfd(struct kvm *kvm, int fd, unsigned int gsi, bool assign);
+/*
+ * Let guest writes to [addr, addr + len) of MMIO (or port space) signal fd
+ * in the kernel, with no exit; len 0 matches any access width where KVM
+ * can. 0 or a negative errno.
+ */
+int kvm_ioeventfd(struct kvm *kvm, uint64_t addr, unsigned int len, int fd, bool pio,
+		  bool assign);
 
 /* Drive an input of the in-kernel PIC/IOAPIC; 0 or a negative errno. */
 int kvm_irq_line(struct kvm *kvm, unsigned int gsi, int level);

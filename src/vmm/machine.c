@@ -18,6 +18,8 @@ int machine_check_devices(const struct vm_plan *plan, char *err, size_t errlen)
 	for (unsigned int i = 0; i < cfg->nr_devices; i++) {
 		const struct device_config *d = &cfg->devices[i];
 
+		if (d->kind != DEV_VFIO)
+			continue;
 		snprintf(err, errlen,
 			 "%s:%d: [device \"%s\"] type = %s: not implemented in this version of vmm "
 			 "(pci-topo shows where it would go)",
@@ -152,6 +154,7 @@ enum vm_stop_reason machine_run(struct machine *m)
 		if (m->vm.stop == VM_STOP_SIGNAL)
 			vcpu_log_state(&m->vm.vcpus[i], LOG_INFO);
 	}
+	machine_virtio_stats(m);
 	return m->vm.stop;
 }
 

@@ -10,7 +10,7 @@
 
 #include "vmm/config.h"
 #include "vmm/console.h"
-#include "vmm/event_loop.h"
+#include "util/event_loop.h"
 #include "vmm/irq_lines.h"
 #include "vmm/plan.h"
 #include "vmm/vm.h"
@@ -20,6 +20,7 @@ struct i8042;
 struct rtc;
 struct acpi_pm;
 struct pci_root;
+struct machine_virtio;
 
 /* The guest's kernel and initrd, read once and kept across resets. */
 struct boot_files {
@@ -43,13 +44,18 @@ struct machine {
 	const struct vm_plan *plan;
 	const struct boot_files *files;
 	struct event_loop *el;
-	struct console *consoles;	/* [cfg->nr_serials], parallel to cfg->serials */
+	/*
+	 * [cfg->nr_serials + number of virtio consoles]: the UARTs' parallel to
+	 * cfg->serials, then the virtio consoles in device order.
+	 */
+	struct console *consoles;
 	struct irq_lines irqs;
 	struct serial *uarts[CFG_MAX_SERIALS];
 	struct i8042 *kbc;
 	struct rtc *rtc;
 	struct acpi_pm *pm;
 	struct pci_root *pci;
+	struct machine_virtio *virtio;	/* [cfg->nr_devices], used for virtio ones */
 	bool stop_watched;
 };
 
@@ -74,6 +80,9 @@ int machine_devices_create(struct machine *m, char *err, size_t errlen);
 void machine_devices_destroy(struct machine *m);
 int machine_pci_create(struct machine *m, char *err, size_t errlen);
 void machine_pci_destroy(struct machine *m);
+int machine_virtio_create(struct machine *m, char *err, size_t errlen);
+void machine_virtio_stats(struct machine *m);
+void machine_virtio_destroy(struct machine *m);
 int machine_boot_prepare(struct machine *m, char *err, size_t errlen);
 
 #endif

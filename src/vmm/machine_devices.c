@@ -119,7 +119,7 @@ int machine_devices_create(struct machine *m, char *err, size_t errlen)
 	ret = machine_pci_create(m, err, errlen);
 	if (ret)
 		return ret;
-	return 0;
+	return machine_virtio_create(m, err, errlen);
 fail:
 	snprintf(err, errlen, "platform devices: %s", strerror(-ret));
 	return ret;
@@ -129,6 +129,7 @@ void machine_devices_destroy(struct machine *m)
 {
 	const struct vm_config *cfg = m->plan->cfg;
 
+	machine_virtio_destroy(m);
 	machine_pci_destroy(m);
 	for (unsigned int i = 0; i < cfg->nr_serials; i++) {
 		console_detach(&m->consoles[i]);

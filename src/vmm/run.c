@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
@@ -35,23 +36,48 @@ static void run_signal(void *opaque, uint32_t events)
 		machine_stop_on_signal(rc->m, (int)si.ssi_signo);
 }
 
+/* The consoles: the UARTs', then the virtio consoles' in device order. */
+static unsigned int run_nr_consoles(const struct vm_config *cfg)
+{
+	unsigned int n = cfg->nr_serials;
+
+	for (unsigned int i = 0; i < cfg->nr_devices; i++)
+		n += cfg->devices[i].kind == DEV_VIRTIO_CONSOLE;
+	return n;
+}
+
 static int run_open_consoles(const struct vm_config *cfg, struct console *cons,
 			     char names[][8])
 {
+	unsigned int n = 0;
 	char err[512];
 
-	for (unsigned int i = 0; i < cfg->nr_serials; i++) {
+	for (unsigned int i = 0; i < cfg->nr_serials; i++, n++) {
 		snprintf(names[i], 8, "com%u", cfg->serials[i].index + 1);
-		if (console_open(&cons[i], &cfg->serials[i].console, names[i], err,
+		if (console_open(&cons[n], &cfg->serials[i].console, names[i], err,
 				 sizeof(err)) < 0) {
 			pr_err("%s:%d: [serial \"%s\"] console: %s", cfg->file,
 			       cfg->serials[i].console.line, names[i], err);
-			while (i--)
-				console_close(&cons[i]);
-			return -1;
+			goto fail;
 		}
 	}
+	for (unsigned int i = 0; i < cfg->nr_devices; i++) {
+		const struct device_config *d = &cfg->devices[i];
+
+		if (d->kind != DEV_VIRTIO_CONSOLE)
+			continue;
+		if (console_open(&cons[n], &d->console, d->name, err, sizeof(err)) < 0) {
+			pr_err("%s:%d: [device \"%s\"] console: %s", cfg->file,
+			       d->console.line ? d->console.line : d->line, d->name, err);
+			goto fail;
+		}
+		n++;
+	}
 	return 0;
+fail:
+	while (n--)
+		console_close(&cons[n]);
+	return -1;
 }
 
 static int run_exit_status(const struct vm_config *cfg, enum vm_stop_reason why,
@@ -77,9 +103,10 @@ static int run_exit_status(const struct vm_config *cfg, enum vm_stop_reason why,
 int vmm_run(const struct vm_plan *plan)
 {
 	const struct vm_config *cfg = plan->cfg;
-	struct console cons[CFG_MAX_SERIALS];
+	unsigned int nr_cons = run_nr_consoles(cfg);
 	char names[CFG_MAX_SERIALS][8];
 	struct run_ctx rc = { .m = NULL, .sfd = -1 };
+	struct console *cons = NULL;
 	struct boot_files files;
 	struct event_loop el;
 	struct machine m;
@@ -118,6 +145,11 @@ int vmm_run(const struct vm_plan *plan)
 		pr_err("signalfd: %m");
 		goto out_loop;
 	}
+	cons = calloc(nr_cons ? nr_cons : 1, sizeof(*cons));
+	if (!cons) {
+		pr_err("out of memory");
+		goto out_loop;
+	}
 	if (run_open_consoles(cfg, cons, names) < 0) {
 		status = EXIT_SETUP;
 		goto out_loop;
@@ -141,9 +173,10 @@ int vmm_run(const struct vm_plan *plan)
 		machine_destroy(&m);
 	}
 
-	for (unsigned int i = 0; i < cfg->nr_serials; i++)
+	for (unsigned int i = 0; i < nr_cons; i++)
 		console_close(&cons[i]);
 out_loop:
+	free(cons);
 	if (rc.sfd >= 0)
 		close(rc.sfd);
 	event_loop_free(&el);

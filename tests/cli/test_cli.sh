@@ -38,8 +38,9 @@ expect_err "vmm: /dev/zero:1: line holds a NUL byte, expected text" "/dev/zero: 
 
 # Booting: what can be refused before KVM is touched is refused the same way
 # on every host, with the line to blame.
-expect 2 "a [device] this version cannot realise exits 2" "$VMM" -c "$EX/minimal-virtio.ini"
-grep -q "minimal-virtio.ini:[0-9]*: \[device \"disk0\"\] type = virtio-blk: not implemented" "$tmp/err" &&
+expect 2 "a [device] this version cannot realise exits 2" \
+	"$VMM" --sysfs-root "$top_srcdir/tests/fixtures/host/sys" -c "$top_srcdir/tests/fixtures/machines/four-gpus.ini"
+grep -q "four-gpus.ini:16: \[device \"gpu1\"\] type = vfio: not implemented" "$tmp/err" &&
 	ok "the unrealisable device is named with its line" ||
 	{ not_ok "the unrealisable device is named with its line"; sed 's/^/# /' "$tmp/err"; }
 printf 'not a kernel' >"$tmp/notkernel"

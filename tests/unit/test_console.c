@@ -17,7 +17,7 @@
 #include <cmocka.h>
 
 #include "vmm/console.h"
-#include "vmm/event_loop.h"
+#include "util/event_loop.h"
 
 struct sink {
 	size_t room;			/* bytes the device takes before it is full */

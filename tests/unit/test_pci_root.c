@@ -205,8 +205,10 @@ static void test_closed_windows(void **state)
 	assert_true((pci_config_space_read(&c, 0x24, 2) & 0xfff0) >
 		    (pci_config_space_read(&c, 0x26, 2) & 0xfff0));
 	assert_int_equal(pci_config_space_read(&c, 0x18, 1), 1);
-	/* Endpoints are not the root complex's to build. */
-	assert_int_equal(pci_config_space_init(&c, &x->t.funcs[x->dev], 0), -EINVAL);
+	/* An endpoint gets its type 0 header, the rest is its own. */
+	assert_int_equal(pci_config_space_init(&c, &x->t.funcs[x->dev], 0), 0);
+	assert_int_equal(pci_config_space_read(&c, 0x0e, 1) & 0x7f, 0);
+	assert_int_equal(pci_config_space_read(&c, 0x10, 4), 0);
 }
 
 static void test_routing_through_bridges(void **state)

@@ -3,8 +3,8 @@
  * stop requests, later device backends), each with a callback. One thread
  * runs it; vCPU threads never do.
  */
-#ifndef VMM_EVENT_LOOP_H
-#define VMM_EVENT_LOOP_H
+#ifndef VMM_UTIL_EVENT_LOOP_H
+#define VMM_UTIL_EVENT_LOOP_H
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -6,7 +6,7 @@
 #include <unistd.h>
 
 #include "util/log.h"
-#include "vmm/event_loop.h"
+#include "util/event_loop.h"
 
 struct event_handler {
 	int fd;

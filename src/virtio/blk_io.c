@@ -1,0 +1,1 @@
+/* The I/O engine of virtio-blk: follows with the device model. */
