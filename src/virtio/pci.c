@@ -132,6 +132,7 @@ static void device_reset(struct virtio_pci *vp)
 	d->started = false;
 	d->features = 0;
 	for (unsigned int i = 0; i < d->nr_queues; i++) {
+		vp->used_before += d->vqs[i].nr_used;
 		virtq_reset(&d->vqs[i]);
 		vp->q[i].size = d->queue_size_max;
 		vp->q[i].msix_vector = VIRTIO_PCI_NO_VECTOR;
@@ -653,6 +654,19 @@ int virtio_pci_create(struct virtio_pci *vp, struct virtio_device *d,
 fail:
 	virtio_pci_destroy(vp);
 	return ret;
+}
+
+uint64_t virtio_pci_used(struct virtio_pci *vp)
+{
+	struct virtio_device *d = vp->dev;
+	uint64_t n;
+
+	pthread_mutex_lock(&d->lock);
+	n = vp->used_before;
+	for (unsigned int i = 0; i < d->nr_queues; i++)
+		n += d->vqs[i].nr_used;
+	pthread_mutex_unlock(&d->lock);
+	return n;
 }
 
 void virtio_pci_destroy(struct virtio_pci *vp)

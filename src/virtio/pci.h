@@ -65,6 +65,7 @@ struct virtio_pci {
 	uint8_t isr;
 	/* Counters: doorbells that trapped, interrupts sent, ISR reads (INTx only). */
 	uint64_t kicks, interrupts, isr_reads;
+	uint64_t used_before;		/* buffers used by queues since reset */
 	void *kick_ctx;			/* what the device loop hands back on a kick */
 };
 
@@ -79,6 +80,8 @@ int virtio_pci_create(struct virtio_pci *vp, struct virtio_device *d,
 		      struct io_bus *bus, const struct msi_port *msi,
 		      const struct irq_line *intx, const struct virtio_pci_platform *plat,
 		      char *err, size_t errlen);
+/* Buffers the device has returned to the driver since it was created (lock taken). */
+uint64_t virtio_pci_used(struct virtio_pci *vp);
 /* Stop the device thread, reset the device and drop the traps. */
 void virtio_pci_destroy(struct virtio_pci *vp);
 

@@ -273,6 +273,7 @@ void virtq_push_n(struct virtq *vq, const uint16_t *heads, const uint32_t *lens,
 		return;
 	/* The entries are visible before the index that publishes them. */
 	release_fence();
+	vq->nr_used += (uint16_t)(idx - old);
 	vq->used_idx = idx;
 	st16(vq->used + USED_IDX, vq->used_idx);
 	if (crossed)

@@ -36,6 +36,7 @@ struct virtq {
 	uint16_t used_idx;		/* next used entry to fill */
 	uint16_t signalled_used;	/* used_idx when the driver was last interrupted */
 	bool signalled_valid;
+	uint64_t nr_used;		/* entries returned since setup (statistics) */
 	bool broken;			/* the driver broke a rule: nothing more is taken */
 	const char *error;		/* what it broke (static string) */
 };

@@ -190,8 +190,9 @@ void machine_virtio_stats(struct machine *m)
 		struct machine_virtio *v = &m->virtio[i];
 
 		if (v->pci_done)
-			pr_info("%s: %llu interrupts sent; exits: %llu doorbells trapped "
-				"(the rest went by ioeventfd), %llu ISR reads", cfg->devices[i].name,
+			pr_info("%s: %llu buffers used, %llu interrupts sent; exits: %llu "
+				"doorbells trapped (the rest went by ioeventfd), %llu ISR reads",
+				cfg->devices[i].name, (unsigned long long)virtio_pci_used(&v->vp),
 				(unsigned long long)v->vp.interrupts, (unsigned long long)v->vp.kicks,
 				(unsigned long long)v->vp.isr_reads);
 	}

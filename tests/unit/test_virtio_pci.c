@@ -266,6 +266,10 @@ static void test_entropy_by_msix(void **state)
 	/* Again, wrapping round the ring. */
 	for (uint16_t n = 1; n < 40; n++)
 		assert_true(offer_and_wait(x, BUF + n * 64, 64, n));
+	assert_int_equal(virtio_pci_used(&x->vp), 40);
+	/* The count survives a reset of the device. */
+	bar_wr(x, x->cc + 0x14, 1, 0);
+	assert_int_equal(virtio_pci_used(&x->vp), 40);
 }
 
 static void test_entropy_by_intx(void **state)
