@@ -1,6 +1,7 @@
 /*
  * virtio-net on a tap: opening the tap and matching its offloads to the
- * guest's features, and the userspace data path (queue 0 receive, 1 transmit).
+ * guest's features, and the userspace data path (queue 0 receive, 1 transmit)
+ * or, with vhost = on, handing both to vhost-net at each start.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,6 +20,7 @@
 
 #include "util/log.h"
 #include "virtio/net.h"
+#include "virtio/vhost_net.h"
 
 #define NET_RXQ		0
 #define NET_TXQ		1
@@ -52,6 +54,9 @@ struct net_dev {
 	bool hung_up;			/* the tap went away: no longer watched */
 	bool tx_blocked;		/* the tap said EAGAIN: wait for EPOLLOUT */
 	struct virtio_net_stats stats;
+	bool use_vhost;			/* vhost = on */
+	bool vhost_fallback_logged;
+	struct vhost_net vhost;		/* .running: the kernel has the queues */
 
 	/* The packet read from the tap and not yet all in guest buffers. */
 	uint8_t *rx_buf;
@@ -314,7 +319,7 @@ static void net_tap_event(void *opaque, uint32_t events)
 	struct virtio_device *d = n->d;
 
 	pthread_mutex_lock(&d->lock);
-	if (!d->started) {
+	if (!d->started || n->vhost.running) {
 		net_set_events(n, 0);
 	} else {
 		if (events & EPOLLOUT) {
@@ -375,6 +380,21 @@ static int net_start(struct virtio_device *d)
 	}
 	net_rx_forget(n);
 	n->tx_blocked = false;
+	if (n->use_vhost) {
+		const char *why = vhost_net_unusable(d);
+
+		if (!why) {
+			ret = vhost_net_start(&n->vhost, d, n->fd);
+			if (ret)
+				return ret;
+			net_set_events(n, 0);
+			return 0;
+		}
+		if (!n->vhost_fallback_logged)
+			pr_debug("%s: vhost-net not used (%s): data path in the VMM",
+				 d->name, why);
+		n->vhost_fallback_logged = true;
+	}
 	/* d->started is set only when this returns: watch the tap directly. */
 	net_set_events(n, EPOLLIN);
 	return 0;
@@ -384,6 +404,7 @@ static void net_reset(struct virtio_device *d)
 {
 	struct net_dev *n = d->priv;
 
+	vhost_net_stop(&n->vhost, d);
 	net_set_events(n, 0);
 	net_rx_forget(n);
 	n->tx_blocked = false;
@@ -395,6 +416,17 @@ static void net_kick(struct virtio_device *d, unsigned int q)
 {
 	struct net_dev *n = d->priv;
 
+	if (n->vhost.running) {
+		uint64_t one = 1;
+
+		/*
+		 * The device thread read this doorbell just before vhost took
+		 * the queue: ring it again for the kernel.
+		 */
+		if (write(virtio_queue_kick_fd(d, q), &one, sizeof(one)) < 0)
+			pr_debug("%s: passing a kick to vhost-net: %m", d->name);
+		return;
+	}
 	if (q == NET_RXQ)
 		net_rx(n);
 	else if (q == NET_TXQ)
@@ -407,6 +439,7 @@ static void net_destroy(struct virtio_device *d)
 
 	if (!n)
 		return;
+	vhost_net_close(&n->vhost);
 	if (n->fd >= 0) {
 		if (!n->hung_up)
 			event_loop_del(&d->loop, n->fd);
@@ -546,6 +579,7 @@ int virtio_net_init(struct virtio_device *d, const struct virtio_net_params *p,
 	}
 	n->d = d;
 	n->fd = -1;
+	n->vhost.fd = -1;
 	n->hdr_len = NET_HDR_LEN;
 	n->rx_buf = malloc(NET_HDR_LEN + NET_MAX_FRAME);
 	if (!n->rx_buf) {
@@ -553,14 +587,6 @@ int virtio_net_init(struct virtio_device *d, const struct virtio_net_params *p,
 		ret = -ENOMEM;
 		goto err_free;
 	}
-	if (p->vhost) {
-		/* Needs each queue's kick eventfd and irqfd from the transport. */
-		snprintf(err, errlen, "tap %s: vhost = on is not supported yet",
-			 p->tap ? p->tap : "fd");
-		ret = -EOPNOTSUPP;
-		goto err_free;
-	}
-
 	if (p->raw_fd_for_tests) {
 		n->raw = true;
 		n->fd = p->fd;
@@ -592,6 +618,16 @@ int virtio_net_init(struct virtio_device *d, const struct virtio_net_params *p,
 		     1ULL << VIRTIO_NET_F_HOST_TSO6 | 1ULL << VIRTIO_NET_F_HOST_ECN;
 		f |= net_probe_offloads(n);
 	}
+	if (p->vhost) {
+		char who[IFNAMSIZ + 8];
+
+		snprintf(who, sizeof(who), "tap %s", n->ifname);
+		ret = vhost_net_open(&n->vhost, p->vhost_path, who, err, errlen);
+		if (ret)
+			goto err_close;
+		n->use_vhost = true;
+		f = vhost_net_offer(f, n->vhost.features);
+	}
 
 	memcpy(n->config, p->mac, 6);
 	n->config[6] = VIRTIO_NET_S_LINK_UP;	/* status, little-endian */
@@ -601,7 +637,7 @@ int virtio_net_init(struct virtio_device *d, const struct virtio_net_params *p,
 	ret = virtio_device_watch(d, n->fd, 0, net_tap_event, n);
 	if (ret) {
 		snprintf(err, errlen, "tap %s: cannot watch it: %s", n->ifname, strerror(-ret));
-		goto err_close;
+		goto err_vhost;
 	}
 
 	d->id = VIRTIO_ID_NET;
@@ -614,6 +650,8 @@ int virtio_net_init(struct virtio_device *d, const struct virtio_net_params *p,
 	d->priv = n;
 	return 0;
 
+err_vhost:
+	vhost_net_close(&n->vhost);
 err_close:
 	if (n->own_fd && n->fd >= 0)
 		close(n->fd);

@@ -17,6 +17,7 @@ struct virtio_net_params {
 	int fd;				/* an open tap fd when tap is NULL (not closed) */
 	uint8_t mac[6];
 	bool vhost;
+	const char *vhost_path;		/* NULL: /dev/vhost-net (tests name another) */
 	/*
 	 * Tests only: fd is any packet fd (a SOCK_SEQPACKET socketpair end)
 	 * that carries the 12-byte virtio_net_hdr_mrg_rxbuf before each frame
