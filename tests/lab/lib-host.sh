@@ -2,8 +2,14 @@
 # package and module lists, and the stamp that tells whether setup is current.
 # shellcheck shell=bash disable=SC2034,SC2154
 
-LAB_PKGS="qemu-system-x86 busybox-static kmod cpio acpica-tools pciutils gzip"
-L1_MODULES="kvm_amd vfio-pci vfio_iommu_type1 virtio_pci 9pnet_virtio 9p"
+LAB_PKGS="qemu-system-x86 busybox-static kmod cpio acpica-tools pciutils gzip
+e2fsprogs iproute2 gcc libc6-dev"
+L1_MODULES="kvm_amd vfio-pci vfio_iommu_type1 virtio_pci 9pnet_virtio 9p tun vhost_net"
+# L2 loads these when its command line names them (l2mods=): the virtio
+# drivers and ext4 (crc32c_generic: ext4 asks for crc32c, and L2 has no
+# /sbin/modprobe for the kernel to load it on demand).
+L2_MODULES="virtio_pci virtio_blk virtio_net virtio_console virtio_rng
+crc32c_generic ext4"
 
 die() { echo "lab: $*" >&2; exit 2; }
 
@@ -26,6 +32,7 @@ lab_work_init() {
 
 # A checksum of what the images are built from: setup is stale when it changes.
 lab_inputs_sum() {
-	cat "$here/setup" "$here/lib-host.sh" "$here/init-l1" "$here/init-l2" |
+	cat "$here/setup" "$here/lib-host.sh" "$here/init-l1" "$here/init-l2" \
+		"$here/blkbench.c" |
 		md5sum | cut -d' ' -f1
 }

@@ -11,7 +11,9 @@
 #   LAB_VIEW  the same folder as this script sees it (/host$LAB_WORK in L1)
 #   MACHINES  host path of the machine files made from tests/lab/machines
 #   OUT       a writable folder for this scenario (its results)
-#   SCRATCH   a fast local folder for this scenario (L1's tmpfs), removed after
+#   SCRATCH   a fast local folder for this scenario (a tmpfs in L1), removed after
+#   SCRATCH_HOST  the same folder as the host's programs (vmm, mkfs.ext4) see
+#             it: in L1 it is inside their chroot's /run
 #   TIMEOUT   the scenario's own time limit, in seconds
 # A scenario prints "ok - WHAT" / "not ok - WHAT" lines; "# ..." are notes.
 # shellcheck shell=sh disable=SC2034 # VM_* are for the scenarios
@@ -29,14 +31,26 @@ check() {
 now() { read -r up _ </proc/uptime; echo "$up"; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
 
-# vm_start NAME MACHINE [STDIN]: start $VMM -v -c $MACHINES/MACHINE.ini in the
+# vm_start NAME MACHINE [STDIN]: start $VMM -v -c $MACHINES/MACHINE.ini (or
+# MACHINE itself when it is a path, as vm_machine gives) in the
 # background, stdin from STDIN (default /dev/null), the guest's console (vmm's
 # stdout) to VM_LOG and vmm's stderr to VM_ERR, killed after $VM_TIMEOUT
 # seconds (default 150). Sets VM_PID, VM_LOG, VM_ERR, VM_T0. Both files are
 # in $SCRATCH while vmm runs (in L1, a byte at a time into the 9p share is
 # slow) and copied to $OUT/NAME.log and $OUT/NAME.err by vm_end.
 vm_start() {
-	vm_cmd "$1" "$3" $VMM -v -c "$MACHINES/$2.ini"
+	case $2 in
+	*/*) vm_cmd "$1" "$3" $VMM -v -c "$2" ;;
+	*) vm_cmd "$1" "$3" $VMM -v -c "$MACHINES/$2.ini" ;;
+	esac
+}
+# vm_machine MACHINE: the machine file with @SCRATCH@ replaced by the
+# scenario's scratch folder (for disk images, console files), written there;
+# prints its path as vmm sees it, for vm_start.
+vm_machine() {
+	sed "s|@SCRATCH@|$SCRATCH_HOST|g" "$LAB_VIEW/machines/$1.ini" >"$SCRATCH/$1.ini"
+	cp "$SCRATCH/$1.ini" "$OUT/$1.ini"
+	echo "$SCRATCH_HOST/$1.ini"
 }
 # vm_cmd NAME STDIN COMMAND...: the same for any command (QEMU, say).
 vm_cmd() {
@@ -127,6 +141,22 @@ section() {
 	sed -n "/^VMMTEST BEGIN $1\$/,/^VMMTEST END $1\$/p" "$OUT/report.txt" |
 		sed '1d;$d'
 }
+# val TEST KEY: what follows "VMMTEST TEST KEY " on the guest's first such
+# line (init-l2's test results), after vm_report.
+val() { sed -n "s/^VMMTEST $1 $2 //p" "$OUT/report.txt" | head -1; }
+# md5 FILE: its MD5 sum, as busybox or coreutils print it.
+md5() { md5sum "$1" | cut -d' ' -f1; }
+# mbps BYTES T0 T1: MB/s (10^6) from two uptimes; "?" without both.
+mbps() {
+	awk -v b="$1" -v a="$2" -v z="$3" 'BEGIN {
+		if (a == "" || z == "" || z <= a) print "?"; else printf "%.1f", b / (z - a) / 1e6 }'
+}
+
+# span T0 T1: seconds between two uptimes; "?" without both.
+span() {
+	awk -v a="$1" -v z="$2" 'BEGIN { if (a == "" || z == "") print "?"; else printf "%.1f", z - a }'
+}
+
 # report_cpus: the number of CPUs the guest reported, or "?" if they differ
 # between /proc/cpuinfo and /sys/devices/system/cpu/online.
 report_cpus() {
