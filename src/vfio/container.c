@@ -19,63 +19,12 @@
 #include "util/log.h"
 #include "util/size.h"
 #include "vfio/container.h"
+#include "util/strbuf.h"
 
 #define CAP_IPC_LOCK_BIT	14
 #define UNSAFE_INTR_PARAM	"/sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts"
 
 /* A bounded string builder: appends until full, then ends the text with "...". */
-struct sbuf {
-	char *buf;
-	size_t size, len;
-	bool full;
-};
-
-static void sb_init(struct sbuf *sb, char *buf, size_t size)
-{
-	sb->buf = buf;
-	sb->size = size;
-	sb->len = 0;
-	sb->full = !size;
-	if (size)
-		buf[0] = '\0';
-}
-
-static void sb_add(struct sbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void sb_add(struct sbuf *sb, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (sb->full)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(sb->buf + sb->len, sb->size - sb->len, fmt, ap);
-	va_end(ap);
-	if (n >= 0 && (size_t)n < sb->size - sb->len) {
-		sb->len += (size_t)n;
-		return;
-	}
-	sb->full = true;
-	sb->len = sb->size - 1;
-	if (sb->size >= 4)
-		memcpy(sb->buf + sb->size - 4, "...", 4);
-}
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 /* ---- messages ---- */
 
 /* Group members that keep the group from VFIO and that vfio-bind can take (not bridges). */

@@ -11,22 +11,9 @@
 #include <linux/vfio.h>
 
 #include "vfio/device.h"
+#include "util/strbuf.h"
 
 #define DIRECT_PAGE	0x1000ull
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 int vfio_region_parse_caps(struct vfio_region *r, const void *info, size_t argsz)
 {

@@ -7,48 +7,11 @@
 #include <string.h>
 
 #include "vfio/host.h"
+#include "util/strbuf.h"
 
 #define PAGE_SIZE_4K	0x1000u
 
 /* A bounded string builder: appends until full, then ends the text with "...". */
-struct sbuf {
-	char *buf;
-	size_t size, len;
-	bool full;
-};
-
-static void sb_init(struct sbuf *sb, char *buf, size_t size)
-{
-	sb->buf = buf;
-	sb->size = size;
-	sb->len = 0;
-	sb->full = false;
-	buf[0] = '\0';
-}
-
-static void sb_add(struct sbuf *sb, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void sb_add(struct sbuf *sb, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (sb->full)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(sb->buf + sb->len, sb->size - sb->len, fmt, ap);
-	va_end(ap);
-	if (n >= 0 && (size_t)n < sb->size - sb->len) {
-		sb->len += (size_t)n;
-		return;
-	}
-	sb->full = true;
-	sb->len = sb->size - 1;
-	if (sb->size >= 4)
-		memcpy(sb->buf + sb->size - 4, "...", 4);
-}
-
 static bool ends_with(const char *s, const char *suffix)
 {
 	size_t ls = strlen(s), lx = strlen(suffix);

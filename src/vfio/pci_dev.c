@@ -39,6 +39,7 @@
 
 #include "util/log.h"
 #include "vfio/pci_dev.h"
+#include "util/strbuf.h"
 
 #define CFG_STATUS		0x06
 #define CFG_CAP_PTR		0x34
@@ -76,20 +77,6 @@
 #define PM_CTRL			4
 
 #define ROM_CHUNK		4096
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static void set_policy(struct vfio_pci_dev *pd, unsigned int off, unsigned int len,
 		       enum vfio_cfg_policy p)

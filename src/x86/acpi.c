@@ -11,6 +11,7 @@
 #include "x86/acpi.h"
 #include "x86/acpi_tables.h"
 #include "x86/layout.h"
+#include "util/strbuf.h"
 
 #define ACPI_OEM_ID		"VMM   "
 #define ACPI_CREATOR_ID		"VMM "
@@ -38,20 +39,6 @@ static const struct acpi_madt_iso madt_isos[] = {
 #define MADT_ISOS	(sizeof(madt_isos) / sizeof(madt_isos[0]))
 
 static_assert(ACPI_MAX_TABLES >= T_COUNT, "acpi_layout.tables");
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 uint8_t acpi_checksum(const void *p, size_t len)
 {
