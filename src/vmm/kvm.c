@@ -78,6 +78,8 @@ static int kvm_open_sys(struct kvm *kvm, const char *path, char *err,
 	kvm->coalesced_page = ret > 0 ? (unsigned int)ret : 0;
 	ret = ioctl(kvm->sys_fd, KVM_CHECK_EXTENSION, KVM_CAP_NR_MEMSLOTS);
 	kvm->max_slots = ret > 0 ? (unsigned int)ret : 32;
+	if (kvm->max_slots > KVM_SLOT_MAP_SIZE)
+		kvm->max_slots = KVM_SLOT_MAP_SIZE;
 	return 0;
 }
 
@@ -91,6 +93,7 @@ int kvm_create_vm(struct kvm *kvm, const char *path, unsigned int ncpus,
 	memset(kvm, 0, sizeof(*kvm));
 	kvm->sys_fd = kvm->vm_fd = -1;
 	pthread_mutex_init(&kvm->route_lock, NULL);
+	pthread_mutex_init(&kvm->slot_lock, NULL);
 	if (!path)
 		path = KVM_DEFAULT_PATH;
 	ret = kvm_open_sys(kvm, path, err, errlen);
@@ -155,29 +158,86 @@ void kvm_destroy_vm(struct kvm *kvm)
 	kvm->vm_fd = kvm->sys_fd = -1;
 }
 
-int kvm_add_memslot(struct kvm *kvm, uint64_t gpa, uint64_t size, void *hva,
-		    char *err, size_t errlen)
+static int slot_alloc(struct kvm *kvm)
+{
+	int slot = -ENOSPC;
+
+	pthread_mutex_lock(&kvm->slot_lock);
+	for (unsigned int i = 0; i < kvm->max_slots; i++) {
+		if (!(kvm->slot_used[i / 64] & (1ULL << (i % 64)))) {
+			kvm->slot_used[i / 64] |= 1ULL << (i % 64);
+			kvm->nr_slots++;
+			slot = (int)i;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&kvm->slot_lock);
+	return slot;
+}
+
+static void slot_free(struct kvm *kvm, int slot)
+{
+	pthread_mutex_lock(&kvm->slot_lock);
+	if (kvm->slot_used[slot / 64] & (1ULL << (slot % 64))) {
+		kvm->slot_used[slot / 64] &= ~(1ULL << (slot % 64));
+		kvm->nr_slots--;
+	}
+	pthread_mutex_unlock(&kvm->slot_lock);
+}
+
+int kvm_set_memslot(struct kvm *kvm, uint64_t gpa, uint64_t size, void *hva, bool readonly)
 {
 	struct kvm_userspace_memory_region r = {
-		.slot = kvm->nr_slots,
 		.guest_phys_addr = gpa,
 		.memory_size = size,
 		.userspace_addr = (uint64_t)(uintptr_t)hva,
+		.flags = readonly ? KVM_MEM_READONLY : 0,
 	};
+	int slot;
 
-	if (kvm->nr_slots >= kvm->max_slots) {
-		snprintf(err, errlen, "out of KVM memslots (%u)", kvm->max_slots);
-		return -ENOSPC;
-	}
+	if (!size)
+		return -EINVAL;
+	slot = slot_alloc(kvm);
+	if (slot < 0)
+		return slot;
+	r.slot = (uint32_t)slot;
 	if (ioctl(kvm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0) {
 		int ret = -errno;
 
-		snprintf(err, errlen, "KVM_SET_USER_MEMORY_REGION [%#llx-%#llx]: %s",
-			 (unsigned long long)gpa, (unsigned long long)(gpa + size - 1),
-			 strerror(errno));
+		slot_free(kvm, slot);
 		return ret;
 	}
-	kvm->nr_slots++;
+	return slot;
+}
+
+int kvm_del_memslot(struct kvm *kvm, int slot)
+{
+	/* Size 0 deletes the slot. */
+	struct kvm_userspace_memory_region r = { .slot = (uint32_t)slot };
+
+	if (slot < 0 || (unsigned int)slot >= kvm->max_slots)
+		return -EINVAL;
+	if (ioctl(kvm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0)
+		return -errno;
+	slot_free(kvm, slot);
+	return 0;
+}
+
+int kvm_add_memslot(struct kvm *kvm, uint64_t gpa, uint64_t size, void *hva,
+		    char *err, size_t errlen)
+{
+	int ret = kvm_set_memslot(kvm, gpa, size, hva, false);
+
+	if (ret == -ENOSPC) {
+		snprintf(err, errlen, "out of KVM memslots (%u)", kvm->max_slots);
+		return ret;
+	}
+	if (ret < 0) {
+		snprintf(err, errlen, "KVM_SET_USER_MEMORY_REGION [%#llx-%#llx]: %s",
+			 (unsigned long long)gpa, (unsigned long long)(gpa + size - 1),
+			 strerror(-ret));
+		return ret;
+	}
 	return 0;
 }
 

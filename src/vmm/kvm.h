@@ -13,13 +13,18 @@
 
 struct kvm_irq_routing_entry;
 
+/* Memslot numbers the VMM hands out: RAM ranges, passthrough BAR areas. */
+#define KVM_SLOT_MAP_SIZE	512
+
 struct kvm {
 	int sys_fd;			/* /dev/kvm */
 	int vm_fd;
 	size_t run_size;		/* KVM_GET_VCPU_MMAP_SIZE */
 	unsigned int max_vcpus;
 	unsigned int nr_slots;		/* memslots in use */
-	unsigned int max_slots;
+	unsigned int max_slots;		/* what KVM allows, capped at KVM_SLOT_MAP_SIZE */
+	pthread_mutex_t slot_lock;	/* slot_used: BARs move from any vCPU thread */
+	uint64_t slot_used[KVM_SLOT_MAP_SIZE / 64];
 	unsigned int coalesced_page;	/* page offset of the ring in a vCPU mapping, 0 = none */
 
 	/* The GSI routing table: the PC's wiring, then one entry per MSI vector. */
@@ -28,6 +33,7 @@ struct kvm {
 	unsigned int nr_routes, cap_routes;
 	unsigned int next_msi_gsi;
 	bool ioeventfd_any_len;		/* KVM_CAP_IOEVENTFD_ANY_LENGTH */
+	bool irqfd_resample;		/* KVM_CAP_IRQFD_RESAMPLE */
 };
 
 /*
@@ -43,6 +49,14 @@ void kvm_destroy_vm(struct kvm *kvm);
 /* Map [hva, hva + size) at guest physical gpa; 0 or a negative errno. */
 int kvm_add_memslot(struct kvm *kvm, uint64_t gpa, uint64_t size, void *hva,
 		    char *err, size_t errlen);
+/*
+ * The same in a free slot, for memory that comes and goes while vCPUs run
+ * (a passthrough BAR the guest moves): the slot number, or a negative errno
+ * (-ENOSPC when every slot is taken). Any thread.
+ */
+int kvm_set_memslot(struct kvm *kvm, uint64_t gpa, uint64_t size, void *hva, bool readonly);
+/* Take slot out of the guest and free its number; 0 or a negative errno. */
+int kvm_del_memslot(struct kvm *kvm, int slot);
 
 /*
  * Let writes to [addr, addr + len) of port space (pio) or MMIO collect in
@@ -62,6 +76,14 @@ int kvm_msi_route_add(struct kvm *kvm);
 int kvm_msi_route_set(struct kvm *kvm, unsigned int gsi, uint64_t addr, uint32_t data);
 /* Let writes to fd raise gsi in the kernel (or stop it); 0 or a negative errno. */
 int kvm_irqfd(struct kvm *kvm, int fd, unsigned int gsi, bool assign);
+/*
+ * A level-triggered irqfd: a write to fd asserts gsi until the guest EOIs
+ * it, then KVM deasserts it and signals resample_fd (a passthrough INTx:
+ * VFIO unmasks the device on it). Deassign with assign false. 0, -ENOTSUP
+ * without KVM_CAP_IRQFD_RESAMPLE, or a negative errno.
+ */
+int kvm_irqfd_resample(struct kvm *kvm, int fd, int resample_fd, unsigned int gsi,
+		       bool assign);
 /*
  * Let guest writes to [addr, addr + len) of MMIO (or port space) signal fd
  * in the kernel, with no exit; len 0 matches any access width where KVM

@@ -85,6 +85,7 @@ int kvm_routes_init(struct kvm *kvm)
 	}
 	kvm->ioeventfd_any_len =
 		ioctl(kvm->sys_fd, KVM_CHECK_EXTENSION, KVM_CAP_IOEVENTFD_ANY_LENGTH) > 0;
+	kvm->irqfd_resample = ioctl(kvm->sys_fd, KVM_CHECK_EXTENSION, KVM_CAP_IRQFD_RESAMPLE) > 0;
 	return commit(kvm);
 }
 
@@ -145,6 +146,21 @@ int kvm_irqfd(struct kvm *kvm, int fd, unsigned int gsi, bool assign)
 		.flags = assign ? 0 : KVM_IRQFD_FLAG_DEASSIGN,
 	};
 
+	return ioctl(kvm->vm_fd, KVM_IRQFD, &f) < 0 ? -errno : 0;
+}
+
+int kvm_irqfd_resample(struct kvm *kvm, int fd, int resample_fd, unsigned int gsi,
+		       bool assign)
+{
+	struct kvm_irqfd f = {
+		.fd = (uint32_t)fd,
+		.gsi = gsi,
+		.flags = assign ? KVM_IRQFD_FLAG_RESAMPLE : KVM_IRQFD_FLAG_DEASSIGN,
+		.resamplefd = assign ? (uint32_t)resample_fd : 0,
+	};
+
+	if (assign && !kvm->irqfd_resample)
+		return -ENOTSUP;
 	return ioctl(kvm->vm_fd, KVM_IRQFD, &f) < 0 ? -errno : 0;
 }
 

@@ -16,15 +16,13 @@ int machine_check_devices(const struct vm_plan *plan, char *err, size_t errlen)
 	const struct vm_config *cfg = plan->cfg;
 
 	for (unsigned int i = 0; i < cfg->nr_devices; i++) {
-		const struct device_config *d = &cfg->devices[i];
+		int ret;
 
-		if (d->kind != DEV_VFIO)
+		if (cfg->devices[i].kind != DEV_VFIO)
 			continue;
-		snprintf(err, errlen,
-			 "%s:%d: [device \"%s\"] type = %s: not implemented in this version of vmm "
-			 "(pci-topo shows where it would go)",
-			 cfg->file, d->line, d->name, device_kind_name(d->kind));
-		return -ENOTSUP;
+		ret = machine_vfio_check(plan, i, err, errlen);
+		if (ret)
+			return ret;
 	}
 	return 0;
 }
@@ -155,6 +153,7 @@ enum vm_stop_reason machine_run(struct machine *m)
 			vcpu_log_state(&m->vm.vcpus[i], LOG_INFO);
 	}
 	machine_virtio_stats(m);
+	machine_vfio_stats(m);
 	return m->vm.stop;
 }
 

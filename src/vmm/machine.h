@@ -21,6 +21,7 @@ struct rtc;
 struct acpi_pm;
 struct pci_root;
 struct machine_virtio;
+struct machine_vfio;
 
 /* The guest's kernel and initrd, read once and kept across resets. */
 struct boot_files {
@@ -56,10 +57,15 @@ struct machine {
 	struct acpi_pm *pm;
 	struct pci_root *pci;
 	struct machine_virtio *virtio;	/* [cfg->nr_devices], used for virtio ones */
+	struct machine_vfio *vfio;	/* the passed-through functions; NULL: none */
 	bool stop_watched;
 };
 
-/* Whether this version can realise every device of the plan: 0 or -ENOTSUP. */
+/*
+ * Whether the devices of the plan can be realised, before KVM is touched: a
+ * host function that cannot be passed through (not bound to vfio-pci, no
+ * /dev/vfio node, a group not viable...) with its fix. 0 or -ENODEV.
+ */
 int machine_check_devices(const struct vm_plan *plan, char *err, size_t errlen);
 
 /*
@@ -83,6 +89,11 @@ void machine_pci_destroy(struct machine *m);
 int machine_virtio_create(struct machine *m, char *err, size_t errlen);
 void machine_virtio_stats(struct machine *m);
 void machine_virtio_destroy(struct machine *m);
+/* cfg->devices[i] (type = vfio) from its host facts: 0 or -ENODEV, the fix in err. */
+int machine_vfio_check(const struct vm_plan *plan, unsigned int i, char *err, size_t errlen);
+int machine_vfio_create(struct machine *m, char *err, size_t errlen);
+void machine_vfio_stats(struct machine *m);
+void machine_vfio_destroy(struct machine *m);
 int machine_boot_prepare(struct machine *m, char *err, size_t errlen);
 
 #endif

@@ -1,7 +1,7 @@
 /*
  * The platform devices of a machine, from its plan: the UARTs on their
  * consoles, the i8042, the RTC, the ACPI PM registers, the PCI host bridge
- * and its bridges.
+ * and its bridges; then the virtio and passed-through functions.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -119,7 +119,10 @@ int machine_devices_create(struct machine *m, char *err, size_t errlen)
 	ret = machine_pci_create(m, err, errlen);
 	if (ret)
 		return ret;
-	return machine_virtio_create(m, err, errlen);
+	ret = machine_virtio_create(m, err, errlen);
+	if (ret)
+		return ret;
+	return machine_vfio_create(m, err, errlen);
 fail:
 	snprintf(err, errlen, "platform devices: %s", strerror(-ret));
 	return ret;
@@ -129,6 +132,7 @@ void machine_devices_destroy(struct machine *m)
 {
 	const struct vm_config *cfg = m->plan->cfg;
 
+	machine_vfio_destroy(m);
 	machine_virtio_destroy(m);
 	machine_pci_destroy(m);
 	for (unsigned int i = 0; i < cfg->nr_serials; i++) {

@@ -5,7 +5,7 @@ VMM="$top_builddir/vmm"
 EX="$top_srcdir/etc/examples"
 . "$top_srcdir/tests/cli/tap.sh"
 
-echo "1..27"
+echo "1..29"
 expect 0 "--help exits 0" "$VMM" --help
 grep -q "Usage: vmm -c FILE" "$tmp/out" && ok "--help prints usage on stdout" || not_ok "--help prints usage on stdout"
 expect 0 "--version exits 0" "$VMM" --version
@@ -38,11 +38,18 @@ expect_err "vmm: /dev/zero:1: line holds a NUL byte, expected text" "/dev/zero: 
 
 # Booting: what can be refused before KVM is touched is refused the same way
 # on every host, with the line to blame.
-expect 2 "a [device] this version cannot realise exits 2" \
+# The fixture's GPUs are bound to vfio-pci but this host has no /dev/vfio/41.
+expect 2 "a passthrough device without its /dev/vfio node exits 2" \
 	"$VMM" --sysfs-root "$top_srcdir/tests/fixtures/host/sys" -c "$top_srcdir/tests/fixtures/machines/four-gpus.ini"
-grep -q "four-gpus.ini:16: \[device \"gpu1\"\] type = vfio: not implemented" "$tmp/err" &&
-	ok "the unrealisable device is named with its line" ||
-	{ not_ok "the unrealisable device is named with its line"; sed 's/^/# /' "$tmp/err"; }
+grep -q "four-gpus.ini:18: \[device \"gpu1\"\] host = 0000:41:00.0: /dev/vfio/41 is missing .*; fix: .*modprobe vfio-pci" "$tmp/err" &&
+	ok "the device is named with its host line, what is missing and the fix" ||
+	{ not_ok "the device is named with its host line, what is missing and the fix"; sed 's/^/# /' "$tmp/err"; }
+printf '[machine]\nkernel = /nonexistent\n[device "gpu"]\ntype = vfio\nhost = 0000:06:00.0\n' >"$tmp/nouveau.ini"
+expect 2 "a passthrough device bound to a host driver exits 2" \
+	"$VMM" --sysfs-root "$top_srcdir/tests/fixtures/host/sys" -c "$tmp/nouveau.ini"
+grep -q "nouveau.ini:5: \[device \"gpu\"\] host = 0000:06:00.0: not bound to vfio-pci (bound to nouveau); fix: .*vfio-bind 0000:06:00.0" "$tmp/err" &&
+	ok "the device bound to nouveau is refused before the kernel is read, with vfio-bind" ||
+	{ not_ok "the device bound to nouveau is refused before the kernel is read, with vfio-bind"; sed 's/^/# /' "$tmp/err"; }
 printf 'not a kernel' >"$tmp/notkernel"
 printf '[machine]\nkernel = %s\n' "$tmp/notkernel" >"$tmp/k.ini"
 expect 2 "a kernel that is not a bzImage exits 2" "$VMM" -c "$tmp/k.ini"

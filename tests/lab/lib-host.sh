@@ -7,9 +7,10 @@ e2fsprogs iproute2 gcc libc6-dev"
 L1_MODULES="kvm_amd vfio-pci vfio_iommu_type1 virtio_pci 9pnet_virtio 9p tun vhost_net"
 # L2 loads these when its command line names them (l2mods=): the virtio
 # drivers and ext4 (crc32c_generic: ext4 asks for crc32c, and L2 has no
-# /sbin/modprobe for the kernel to load it on demand).
+# /sbin/modprobe for the kernel to load it on demand); the edu test loads
+# uio_pci_generic itself (its INTx).
 L2_MODULES="virtio_pci virtio_blk virtio_net virtio_console virtio_rng
-crc32c_generic ext4"
+crc32c_generic ext4 uio_pci_generic"
 
 die() { echo "lab: $*" >&2; exit 2; }
 
