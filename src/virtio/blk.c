@@ -226,14 +226,35 @@ static int blk_start(struct virtio_device *d, struct blk_queue *bq,
 		     const struct virtq_chain *c)
 {
 	struct blk *b = d->priv;
-	struct virtio_blk_outhdr hdr;
+	struct virtio_blk_outhdr hdr = { 0 };
 	struct blk_req *req;
 	uint8_t status;
 	uint8_t *st = chain_status(c);
 	uint32_t type;
+	bool short_hdr;
 
 	if (!st) {
 		virtio_device_broken(d, "queue %u: request without a status byte", bq->index);
+		return -EIO;
+	}
+	/*
+	 * Buffers the wrong way round (the header, a write's data where the
+	 * device may write, a read's where it may only read) are the driver
+	 * breaking the rules, not an I/O error: answering one would claim
+	 * data moved that did not.
+	 */
+	if (!c->out_len) {
+		virtio_device_broken(d, "queue %u: request header in a device-writable buffer",
+				     bq->index);
+		return -EIO;
+	}
+	short_hdr = virtq_copy_from_out(c, 0, &hdr, sizeof(hdr)) < sizeof(hdr);
+	type = le32toh(hdr.type);
+	if (!short_hdr && ((type == VIRTIO_BLK_T_OUT && c->in_len > 1) ||
+			   (type == VIRTIO_BLK_T_IN && c->out_len > BLK_HDR_BYTES))) {
+		virtio_device_broken(d, "queue %u: %s data in device-%s buffers", bq->index,
+				     type == VIRTIO_BLK_T_OUT ? "write" : "read",
+				     type == VIRTIO_BLK_T_OUT ? "writable" : "readable");
 		return -EIO;
 	}
 	req = &bq->reqs[bq->free[--bq->nr_free]];
@@ -243,11 +264,10 @@ static int blk_start(struct virtio_device *d, struct blk_queue *bq,
 	req->in_len = 0;
 	req->io.sync = false;
 
-	if (virtq_copy_from_out(c, 0, &hdr, sizeof(hdr)) < sizeof(hdr)) {
+	if (short_hdr) {
 		req_finish(req, VIRTIO_BLK_S_IOERR, 0);
 		return 0;
 	}
-	type = le32toh(hdr.type);
 	switch (type) {
 	case VIRTIO_BLK_T_IN:
 	case VIRTIO_BLK_T_OUT:

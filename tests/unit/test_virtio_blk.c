@@ -793,12 +793,70 @@ static void test_short_header(void **state)
 	b[1] = (struct buf){ buf, 512, true };
 	b[2] = (struct buf){ put_status(t), 1, true };
 	assert_int_equal(tb_send(t, 0, b, 3, NULL), VIRTIO_BLK_S_IOERR);
-	/* No header at all. */
-	b[0] = (struct buf){ buf, 512, true };
-	b[1] = (struct buf){ put_status(t), 1, true };
-	assert_int_equal(tb_send(t, 0, b, 2, NULL), VIRTIO_BLK_S_IOERR);
 	assert_int_equal(t->broken, 0);
 	assert_true(t->d.started);
+}
+
+/* A chain the device must not answer: it breaks, nothing is used or written. */
+static void expect_breaks(struct tb *t, const struct buf *b, unsigned int n, uint64_t st)
+{
+	tb_chain(t, 0, b, n);
+	tb_kick(t, 0);
+	assert_int_equal(t->broken, 1);
+	assert_false(t->d.started);
+	assert_int_equal(used_idx(t, 0), 0);
+	assert_int_equal(*gp(t, st), STATUS_UNSET);
+}
+
+static void test_header_writable_breaks(void **state)
+{
+	struct tb *t = *state;
+	struct opts o = { 0 };
+	uint64_t st = put_status(t);
+	struct buf b[2];
+
+	tb_open_ok(t, &o);
+	b[0] = (struct buf){ put_hdr(t, VIRTIO_BLK_T_IN, 0), 16, true };
+	b[1] = (struct buf){ st, 1, true };
+	expect_breaks(t, b, 2, st);
+}
+
+/* Write data the device may only write to: nothing is written, no OK. */
+static void test_write_data_writable_breaks(void **state)
+{
+	struct tb *t = *state;
+	struct opts o = { 0 };
+	uint64_t buf = tb_alloc(t, 512);
+	uint64_t st = put_status(t);
+	uint8_t disk[512];
+	struct buf b[3];
+
+	tb_open_ok(t, &o);
+	memset(gp(t, buf), 0x42, 512);
+	b[0] = (struct buf){ put_hdr(t, VIRTIO_BLK_T_OUT, 3), 16, false };
+	b[1] = (struct buf){ buf, 512, true };
+	b[2] = (struct buf){ st, 1, true };
+	expect_breaks(t, b, 3, st);
+	file_read(t, disk, sizeof(disk), 3 * 512);
+	assert_true(all_bytes(disk, sizeof(disk), 0x5a));	/* as the image was made */
+}
+
+/* Read data in buffers the device may only read: the read is not done. */
+static void test_read_data_readable_breaks(void **state)
+{
+	struct tb *t = *state;
+	struct opts o = { 0 };
+	uint64_t buf = tb_alloc(t, 512);
+	uint64_t st = put_status(t);
+	struct buf b[3];
+
+	tb_open_ok(t, &o);
+	memset(gp(t, buf), 0x42, 512);
+	b[0] = (struct buf){ put_hdr(t, VIRTIO_BLK_T_IN, 0), 16, false };
+	b[1] = (struct buf){ buf, 512, false };
+	b[2] = (struct buf){ st, 1, true };
+	expect_breaks(t, b, 3, st);
+	assert_true(all_bytes(gp(t, buf), 512, 0x42));
 }
 
 static void test_no_status_byte_breaks(void **state)
@@ -814,12 +872,7 @@ static void test_no_status_byte_breaks(void **state)
 	b[0] = (struct buf){ put_hdr(t, VIRTIO_BLK_T_OUT, 0), 16, false };
 	b[1] = (struct buf){ buf, 512, false };
 	b[2] = (struct buf){ st, 1, false };	/* status not writable */
-	tb_chain(t, 0, b, 3);
-	tb_kick(t, 0);
-	assert_int_equal(t->broken, 1);
-	assert_false(t->d.started);
-	assert_int_equal(used_idx(t, 0), 0);
-	assert_int_equal(*gp(t, st), STATUS_UNSET);
+	expect_breaks(t, b, 3, st);
 }
 
 static void test_chain_outside_ram(void **state)
@@ -1189,6 +1242,9 @@ int main(void)
 		BOTH(test_unsupported_type),
 		BOTH(test_short_header),
 		BOTH(test_no_status_byte_breaks),
+		BOTH(test_header_writable_breaks),
+		BOTH(test_write_data_writable_breaks),
+		BOTH(test_read_data_readable_breaks),
 		BOTH(test_chain_outside_ram),
 		BOTH(test_several_queues),
 		BOTH(test_many_in_flight),
