@@ -29,6 +29,7 @@ struct vfio_bar_area {
 
 struct vfio_bar {
 	struct machine_vfio_dev *vd;
+	const struct plan_pt_bar *pt;	/* its MSI-X pages, from the plan; NULL for the ROM */
 	unsigned int index;		/* 0-5, or PCI_ROM_BAR */
 	bool io;			/* an I/O BAR: port space */
 	uint64_t size;			/* the guest BAR's size */
@@ -49,7 +50,9 @@ struct machine_vfio_dev {
 	int intx_trigger, intx_resample;
 	unsigned int gsi;
 	bool dev_open, pd_done, msi_done, intx_bound;
-	uint64_t traps;			/* BAR accesses that exited to us */
+	/* BAR accesses that exited to us: to the MSI-X pages, to I/O BARs and
+	 * the ROM (always trapped), and to memory BAR pages meant to be mapped. */
+	uint64_t traps_msix, traps_slow, traps_direct;
 };
 
 struct machine_vfio {
@@ -83,11 +86,26 @@ int machine_vfio_check(const struct vm_plan *plan, unsigned int i, char *err, si
 
 /* ---- BARs: memslots for the direct areas, a trap for the rest ---- */
 
+/* Count a trapped access by where it went (vmm -v prints the counts). */
+static void count_trap(struct vfio_bar *b, uint64_t off)
+{
+	uint64_t *n = &b->vd->traps_direct;
+
+	if (b->io || !b->pt) {
+		n = &b->vd->traps_slow;
+	} else {
+		for (unsigned int i = 0; i < b->pt->nr_trapped; i++)
+			if (off - b->pt->trapped[i].base < b->pt->trapped[i].size)
+				n = &b->vd->traps_msix;
+	}
+	__atomic_add_fetch(n, 1, __ATOMIC_RELAXED);
+}
+
 static uint64_t bar_trap_read(void *opaque, uint64_t off, unsigned int len)
 {
 	struct vfio_bar *b = opaque;
 
-	__atomic_add_fetch(&b->vd->traps, 1, __ATOMIC_RELAXED);
+	count_trap(b, off);
 	return vfio_pci_bar_read(&b->vd->pd, b->index, off, len);
 }
 
@@ -95,7 +113,7 @@ static void bar_trap_write(void *opaque, uint64_t off, uint64_t value, unsigned 
 {
 	struct vfio_bar *b = opaque;
 
-	__atomic_add_fetch(&b->vd->traps, 1, __ATOMIC_RELAXED);
+	count_trap(b, off);
 	vfio_pci_bar_write(&b->vd->pd, b->index, off, value, len);
 }
 
@@ -110,7 +128,7 @@ static uint64_t rom_read(void *opaque, uint64_t off, unsigned int len)
 	uint64_t size = 0, v = 0;
 	const uint8_t *rom = vfio_pci_rom(&b->vd->pd, &size);
 
-	__atomic_add_fetch(&b->vd->traps, 1, __ATOMIC_RELAXED);
+	count_trap(b, off);
 	for (unsigned int i = 0; i < len && i < 8; i++)
 		v |= (uint64_t)(rom && off + i < size ? rom[off + i] : 0xff) << (8 * i);
 	return v;
@@ -304,6 +322,7 @@ static int vfio_one(struct machine *m, struct machine_vfio *mv, unsigned int i,
 		struct vfio_bar *vb = &vd->bars[b];
 
 		vb->vd = vd;
+		vb->pt = b == PCI_ROM_BAR ? NULL : &pf->pt_bars[b];
 		vb->index = b;
 		if (gb->type == PCI_BAR_UNUSED || !gb->size)
 			continue;
@@ -405,10 +424,16 @@ void machine_vfio_stats(struct machine *m)
 	for (unsigned int i = 0; m->vfio && i < cfg->nr_devices; i++) {
 		struct machine_vfio_dev *vd = &m->vfio->devs[i];
 
+		uint64_t msix = __atomic_load_n(&vd->traps_msix, __ATOMIC_RELAXED);
+		uint64_t slow = __atomic_load_n(&vd->traps_slow, __ATOMIC_RELAXED);
+		uint64_t direct = __atomic_load_n(&vd->traps_direct, __ATOMIC_RELAXED);
+
 		if (vd->pd_done)
-			pr_info("%s: %llu BAR accesses trapped (MSI-X table and PBA, I/O BARs, "
-				"ROM; the rest went to the device directly)", vd->name,
-				(unsigned long long)__atomic_load_n(&vd->traps, __ATOMIC_RELAXED));
+			pr_info("%s: %llu BAR accesses trapped: %llu to the MSI-X table and PBA, "
+				"%llu to I/O BARs and the ROM, %llu to pages meant to be mapped "
+				"(the rest went to the device directly)", vd->name,
+				(unsigned long long)(msix + slow + direct), (unsigned long long)msix,
+				(unsigned long long)slow, (unsigned long long)direct);
 	}
 }
 
