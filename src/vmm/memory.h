@@ -1,6 +1,7 @@
 /*
- * Guest RAM: one memfd (hugetlbfs-backed when the machine file asks) mapped
- * once in the VMM, cut into the plan's RAM ranges, each a KVM memslot.
+ * Guest RAM: one mapping in the VMM (anonymous memory that may use
+ * transparent huge pages, or a hugetlbfs memfd when the machine file asks
+ * for huge pages), cut into the plan's RAM ranges, each a KVM memslot.
  */
 #ifndef VMM_MEMORY_H
 #define VMM_MEMORY_H
@@ -15,7 +16,7 @@
 struct kvm;
 
 struct vm_memory {
-	int fd;				/* the memfd */
+	int fd;				/* the hugetlbfs memfd, or -1 */
 	uint8_t *base;			/* host mapping of all of it */
 	uint64_t size;
 	struct guest_mem mem;		/* the guest's view */
