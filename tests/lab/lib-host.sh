@@ -3,14 +3,16 @@
 # shellcheck shell=bash disable=SC2034,SC2154
 
 LAB_PKGS="qemu-system-x86 busybox-static kmod cpio acpica-tools pciutils gzip
-e2fsprogs iproute2 gcc libc6-dev"
-L1_MODULES="kvm_amd vfio-pci vfio_iommu_type1 virtio_pci 9pnet_virtio 9p tun vhost_net"
+e2fsprogs iproute2 gcc libc6-dev make libelf1 strace"
+# uio_pci_generic: a host driver for the vfio-group scenario's refused group.
+L1_MODULES="kvm_amd vfio-pci vfio_iommu_type1 virtio_pci 9pnet_virtio 9p tun vhost_net
+uio_pci_generic"
 # L2 loads these when its command line names them (l2mods=): the virtio
 # drivers and ext4 (crc32c_generic: ext4 asks for crc32c, and L2 has no
 # /sbin/modprobe for the kernel to load it on demand); the edu test loads
-# uio_pci_generic itself (its INTx).
+# uio_pci_generic itself (its INTx); nvme drives a passed-through NVMe.
 L2_MODULES="virtio_pci virtio_blk virtio_net virtio_console virtio_rng
-crc32c_generic ext4 uio_pci_generic"
+crc32c_generic ext4 uio_pci_generic nvme"
 
 die() { echo "lab: $*" >&2; exit 2; }
 
@@ -34,6 +36,6 @@ lab_work_init() {
 # A checksum of what the images are built from: setup is stale when it changes.
 lab_inputs_sum() {
 	cat "$here/setup" "$here/lib-host.sh" "$here/init-l1" "$here/init-l2" \
-		"$here/blkbench.c" |
+		"$here/blkbench.c" "$here/edu_msi/edu_msi.c" "$here/edu_msi/Kbuild" |
 		md5sum | cut -d' ' -f1
 }

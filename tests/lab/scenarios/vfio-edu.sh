@@ -4,7 +4,8 @@
 # devmem (identification, liveness, factorial) without exits, moves data
 # through its DMA engine, and gets its INTx under uio_pci_generic, twice (the
 # second only if KVM released the line at the first EOI and the host unmasked
-# it). A second vmm on the same device while the first runs is refused as
+# it), then MSI under edu_msi, a test driver: a raised interrupt and a DMA
+# round trip by the DMA API. A second vmm on the same device while the first runs is refused as
 # busy. Two boots, with and without 200 extra BAR reads (the second with L1's
 # other edu passed through too), show what those reads cost in MMIO exits.
 # Last, a guest that reboots with on-reboot = reset gets the device again in
@@ -112,6 +113,19 @@ set -- $irq2 '' '' ''
 r=1
 [ -n "$2" ] && [ "$2" -gt $(($1 + 1)) ] && [ "${3#uio=}" -ge 2 ] 2>/dev/null && r=0
 check "INTx: a second one after ack and unmask: the line was released at EOI (count $1 -> $2, read ${3#uio=})" [ $r = 0 ]
+# MSI, under the guest's edu_msi driver (tests/lab/edu_msi): an interrupt
+# edu raises, then one at the end of each DMA of a round trip.
+msi() { sed -n "s/^VMMTEST EDU MSI $1 //p" "$OUT/report.txt" | head -1; }
+note "MSI: vector $(msi VECTOR); $(val EDU MSIIRQ); mode $(val EDU MSIMODE)"
+check "edu_msi enables MSI on edu in the guest (vector: $(msi VECTOR))" \
+	eval 'msi VECTOR | grep -q "^irq [0-9]"'
+check "an MSI that edu raises reaches the guest's handler ($(msi RAISE))" [ "$(msi RAISE)" = "ok status 0x5a" ]
+check "a DMA round trip by the DMA API, each transfer ending in an MSI ($(msi DMA))" \
+	eval 'msi DMA | grep -q "^ok 256 bytes at .*, completion status 0x100 0x100$"'
+r=1
+set -- $(val EDU MSIIRQ) '' '' ''
+[ "$2" = 3 ] && [ "$3" = PCI-MSI ] && [ "$(val EDU MSIMODE)" = "msi" ] && r=0
+check "they are 3 MSIs on one vector in /proc/interrupts, its mode msi (${2:-?} ${3:-?}, $(val EDU MSIMODE))" [ $r = 0 ]
 traps0=$(sed -n 's/.*edu: \([0-9]*\) BAR accesses trapped.*/\1/p' "$OUT/edu.err")
 mmio0=$(sed -n 's/.*vCPU 0: [0-9]* port I\/O exits, \([0-9]*\) MMIO exits.*/\1/p' "$OUT/edu.err")
 check "vmm trapped no access to edu's BAR (got ${traps0:-no count})" [ "${traps0:-x}" = 0 ]
