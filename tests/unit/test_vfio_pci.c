@@ -1,7 +1,9 @@
 /*
  * Passthrough config space virtualisation against a fake VFIO device: BARs,
  * ROM, capability filtering and write policy, MSI, MSI-X, INTx, the trapped
- * BAR pages, reset, and a hostile guest.
+ * BAR pages, reset, and a hostile guest; then the fixture host's functions
+ * (tests/fixtures/host: their config and resource files), planned through the
+ * host inventory and the planner, against what their files say.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -15,6 +17,7 @@
 #include <cmocka.h>
 
 #include "vfio/pci_dev.h"
+#include "vmm/plan.h"
 
 #define FAKE_VENDOR	0x8086
 #define FAKE_DEVICE	0x10d3
@@ -69,12 +72,20 @@ struct fake_dev {
 	unsigned int nr_ro;
 	int irqs_error;			/* what set_irqs returns for a non-zero count */
 	uint64_t bar0_region;		/* region size reported for BAR0 */
+	/* A fixture host function: its regions' sizes, nothing behind its BARs, its ROM. */
+	bool fixture;
+	uint64_t fixture_size[VFIO_PCI_DEV_ROM_REGION + 1];
+	uint8_t *fixture_rom;		/* fixture_size[VFIO_PCI_DEV_ROM_REGION] bytes */
 };
 
 static struct fake_dev fd_;
 
 static uint8_t *region_mem(unsigned int region, uint64_t *size)
 {
+	if (fd_.fixture) {
+		*size = region <= VFIO_PCI_DEV_ROM_REGION ? fd_.fixture_size[region] : 0;
+		return region == VFIO_PCI_DEV_ROM_REGION ? fd_.fixture_rom : NULL;
+	}
 	switch (region) {
 	case 0:
 		*size = BAR0_SIZE;
@@ -1199,6 +1210,562 @@ static void test_hostile(void **state)
 	assert_int_equal(pci_get16(fd_.cfg, 0x04) & 3, 3);
 }
 
+/* ---- the fixture host's devices (tests/fixtures/host) ---- */
+
+#define FIXTURE_SYS	SRCDIR "/tests/fixtures/host/sys"
+#define FIXTURE_DEV	SRCDIR "/tests/fixtures/host/dev"
+#define HOST_MACHINE	"[machine]\nmemory = 1G\nphys-bits = 46\nkernel = /boot/vmlinuz\n"
+
+#define RES_ROM		VFIO_PCI_DEV_ROM_REGION	/* resource line 6 */
+#define RES_IO		0x100		/* IORESOURCE_IO in the resource file's flags */
+#define RES_MEM_64	0x100000	/* IORESOURCE_MEM_64 */
+#define GUEST_PAGE	0x1000		/* memory BARs are mapped: at least a page in the guest */
+#define ECAP_ARI	0x0e
+#define ECAP_SRIOV	0x10
+#define ECAP_REBAR	0x15
+#define MAX_CAPS	48		/* dword slots 0x40-0xfc */
+#define MAX_ECAPS	((4096 - 0x100) / 4)
+
+/* A function of the fixture host as its sysfs files have it. */
+struct host_fx {
+	uint8_t cfg[4096];		/* the config file; zeros past its end */
+	size_t cfg_len;
+	uint64_t size[RES_ROM + 1];	/* resource lines 0-6 (BAR0-5, ROM); 0 = none */
+	uint64_t flags[RES_ROM + 1];
+};
+
+struct host_ctx {
+	struct ctx c;			/* c.f: the plan's function for the device */
+	struct host_fx h;
+	struct vm_config cfg;
+	struct vm_plan plan;
+};
+
+struct cap_at {
+	unsigned int off, id;
+};
+
+static void load_host_fx(const char *bdf, struct host_fx *h)
+{
+	char path[512];
+	FILE *f;
+
+	memset(h, 0, sizeof(*h));
+	snprintf(path, sizeof(path), FIXTURE_SYS "/bus/pci/devices/%s/config", bdf);
+	f = fopen(path, "rb");
+	if (!f)
+		fail_msg("%s: %s", path, strerror(errno));
+	h->cfg_len = fread(h->cfg, 1, sizeof(h->cfg), f);
+	fclose(f);
+	assert_true(h->cfg_len == 256 || h->cfg_len == 4096);
+
+	snprintf(path, sizeof(path), FIXTURE_SYS "/bus/pci/devices/%s/resource", bdf);
+	f = fopen(path, "r");
+	if (!f)
+		fail_msg("%s: %s", path, strerror(errno));
+	for (unsigned int i = 0; i <= RES_ROM; i++) {
+		unsigned long long start, end, flags;
+
+		assert_int_equal(fscanf(f, "%llx %llx %llx", &start, &end, &flags), 3);
+		h->size[i] = flags ? end - start + 1 : 0;
+		h->flags[i] = flags;
+	}
+	fclose(f);
+}
+
+static uint32_t fx_get(void *src, unsigned int reg, unsigned int len)
+{
+	const struct host_fx *h = src;
+	uint32_t v = 0;
+
+	assert_true(reg + len <= sizeof(h->cfg));
+	for (unsigned int i = 0; i < len; i++)
+		v |= (uint32_t)h->cfg[reg + i] << (8 * i);
+	return v;
+}
+
+static uint32_t guest_get(void *src, unsigned int reg, unsigned int len)
+{
+	return rd(src, reg, len);
+}
+
+/* The standard capability list from 0x34, as get reads it; a loop fails. */
+static unsigned int walk_caps(uint32_t (*get)(void *, unsigned int, unsigned int), void *src,
+			      struct cap_at *out)
+{
+	unsigned int n = 0;
+
+	if (!(get(src, 0x06, 2) & 0x10))
+		return 0;
+	for (unsigned int at = get(src, 0x34, 1) & ~3u; at >= 0x40;
+	     at = get(src, at + 1, 1) & ~3u) {
+		assert_true(n < MAX_CAPS);
+		out[n++] = (struct cap_at){ at, get(src, at, 1) };
+	}
+	return n;
+}
+
+/* The extended capability list from 0x100; a loop fails. */
+static unsigned int walk_ecaps(uint32_t (*get)(void *, unsigned int, unsigned int), void *src,
+			       struct cap_at *out)
+{
+	unsigned int n = 0, at = 0x100;
+
+	while (at >= 0x100) {
+		uint32_t hdr = get(src, at, 4);
+
+		if (!hdr || hdr == 0xffffffff)
+			break;
+		assert_true(n < MAX_ECAPS);
+		out[n++] = (struct cap_at){ at, hdr & 0xffff };
+		at = (hdr >> 20) & ~3u;
+	}
+	return n;
+}
+
+/* Where the fixture has capability id (extended: ecap), or 0. */
+static unsigned int fx_cap(struct host_fx *h, unsigned int id, bool ecap)
+{
+	struct cap_at l[MAX_ECAPS];
+	unsigned int n = ecap ? walk_ecaps(fx_get, h, l) : walk_caps(fx_get, h, l);
+
+	for (unsigned int i = 0; i < n; i++)
+		if (l[i].id == id)
+			return l[i].off;
+	return 0;
+}
+
+static bool cap_kept(unsigned int id)
+{
+	return id == PCI_CAP_ID_PM || id == PCI_CAP_ID_MSI || id == PCI_CAP_ID_MSIX ||
+	       id == PCI_CAP_ID_EXP || id == PCI_CAP_ID_VNDR;
+}
+
+static bool ecap_hidden(unsigned int id)
+{
+	return id == ECAP_SRIOV || id == ECAP_ARI || id == ECAP_REBAR;
+}
+
+/* A machine passing fixture host functions through, planned from the inventory. */
+static struct host_ctx *host_open(const char *ini)
+{
+	struct host_ctx *x = calloc(1, sizeof(*x));
+	struct host_inventory *inv = host_inventory_open(FIXTURE_SYS, FIXTURE_DEV);
+	FILE *f = fmemopen((void *)ini, strlen(ini), "r");
+	char err[512] = "";
+
+	assert_non_null(x);
+	assert_non_null(inv);
+	assert_non_null(f);
+	if (config_load_stream(f, "host.ini", &x->cfg, err, sizeof(err)))
+		fail_msg("config: %s", err);
+	fclose(f);
+	if (plan_build(&x->cfg, inv, &x->plan, err, sizeof(err)))
+		fail_msg("plan: %s", err);
+	host_inventory_close(inv);
+	return x;
+}
+
+static void host_close(struct host_ctx *x)
+{
+	plan_free(&x->plan);
+	config_free(&x->cfg);
+	free(x);
+}
+
+/* The plan's device dev on the fake, backed by the fixture's function bdf. */
+static void host_attach(struct host_ctx *x, int dev, const char *bdf)
+{
+	const struct pci_func *f = plan_device_func(&x->plan, dev);
+	uint64_t rom;
+	char err[256] = "";
+
+	assert_non_null(f);
+	load_host_fx(bdf, &x->h);
+	fake_init();
+	fd_.fixture = true;
+	memcpy(fd_.cfg, x->h.cfg, sizeof(fd_.cfg));
+	memcpy(fd_.fixture_size, x->h.size, sizeof(fd_.fixture_size));
+	rom = x->h.size[RES_ROM];
+	if (rom) {
+		fd_.fixture_rom = malloc(rom);
+		assert_non_null(fd_.fixture_rom);
+		for (uint64_t i = 0; i < rom; i++)
+			fd_.fixture_rom[i] = (uint8_t)(i * 31 + (i >> 12));
+		fd_.fixture_rom[0] = 0x55;
+		fd_.fixture_rom[1] = 0xaa;
+	}
+	x->c.f = *f;
+	if (vfio_pci_dev_init(&x->c.pd, &x->c.f, &fake_ops, &fd_, &plat, NULL, err, sizeof(err)))
+		fail_msg("%s: init: %s", bdf, err);
+}
+
+static void host_detach(struct host_ctx *x)
+{
+	vfio_pci_dev_free(&x->c.pd);
+	free(fd_.fixture_rom);
+	fd_.fixture_rom = NULL;
+	fd_.fixture = false;
+}
+
+static void check_host_header(struct host_ctx *x)
+{
+	struct ctx *c = &x->c;
+	const uint8_t *cfg = x->h.cfg;
+
+	assert_int_equal(rd(c, 0x00, 4), pci_get32(cfg, 0x00));
+	assert_int_equal(rd(c, 0x08, 4), pci_get32(cfg, 0x08));	/* revision, class */
+	assert_int_equal(rd(c, 0x2c, 4), pci_get32(cfg, 0x2c));	/* subsystem */
+	assert_int_equal(rd(c, 0x0e, 1) & 0x7f, cfg[0x0e] & 0x7f);
+	assert_int_equal(rd(c, 0x3d, 1), cfg[0x3d]);
+	/* A function with a pin has INTx on the device from the start. */
+	assert_int_equal(fd_.intx_trigger, cfg[0x3d] ? 7 : -1);
+}
+
+/* The guest's list is the fixture's, less what is not kept; kept bodies read through. */
+static void check_host_caps(struct host_ctx *x)
+{
+	struct cap_at dev[MAX_CAPS], guest[MAX_CAPS], want[MAX_CAPS];
+	struct ctx *c = &x->c;
+	const uint8_t *cfg = x->h.cfg;
+	unsigned int nd = walk_caps(fx_get, &x->h, dev), ng, nw = 0;
+
+	for (unsigned int i = 0; i < nd; i++) {
+		if (cap_kept(dev[i].id)) {
+			want[nw++] = dev[i];
+			continue;
+		}
+		/* Hidden: its header reads 0 and nothing of it reaches the device. */
+		assert_int_equal(rd(c, dev[i].off, 2), 0);
+		forget_device_writes();
+		wr(c, dev[i].off, 4, 0xffffffff);
+		wr(c, dev[i].off + 4, 4, 0xffffffff);
+		assert_int_equal(fd_.nr_cw, 0);
+	}
+	ng = walk_caps(guest_get, c, guest);
+	assert_int_equal(ng, nw);
+	for (unsigned int i = 0; i < ng; i++) {
+		assert_int_equal(guest[i].off, want[i].off);
+		assert_int_equal(guest[i].id, want[i].id);
+	}
+	assert_int_equal(rd(c, 0x06, 2) & 0x10, nw ? 0x10 : 0);
+
+	for (unsigned int i = 0; i < nw; i++) {
+		unsigned int at = want[i].off;
+
+		switch (want[i].id) {
+		case PCI_CAP_ID_PM:
+			assert_int_equal(rd(c, at + 2, 2), pci_get16(cfg, at + 2));
+			assert_int_equal(rd(c, at + 4, 2), pci_get16(cfg, at + 4));
+			break;
+		case PCI_CAP_ID_EXP:
+			assert_int_equal(rd(c, at + 2, 2), pci_get16(cfg, at + 2));
+			assert_int_equal(rd(c, at + 0x04, 4), pci_get32(cfg, at + 0x04));
+			assert_int_equal(rd(c, at + 0x0c, 4), pci_get32(cfg, at + 0x0c));
+			assert_int_equal(rd(c, at + 0x12, 2), pci_get16(cfg, at + 0x12));
+			if ((cfg[at + 2] & 0xf) >= 2)
+				assert_int_equal(rd(c, at + 0x24, 4), pci_get32(cfg, at + 0x24));
+			break;
+		case PCI_CAP_ID_VNDR:
+			for (unsigned int k = 2; k < cfg[at + 2]; k++)
+				assert_int_equal(rd(c, at + k, 1), cfg[at + k]);
+			break;
+		}
+	}
+}
+
+/* No SR-IOV, ARI or ReBAR in the guest's extended list; their registers stay the host's. */
+static void check_host_ecaps(struct host_ctx *x)
+{
+	struct cap_at dev[MAX_ECAPS], guest[MAX_ECAPS];
+	struct ctx *c = &x->c;
+	unsigned int nd = walk_ecaps(fx_get, &x->h, dev);
+	unsigned int ng = walk_ecaps(guest_get, c, guest);
+
+	for (unsigned int i = 0; i < ng; i++)
+		assert_false(ecap_hidden(guest[i].id));
+	for (unsigned int i = 0; i < nd; i++) {
+		unsigned int at = dev[i].off;
+
+		if (!ecap_hidden(dev[i].id))
+			continue;
+		assert_int_equal(rd(c, at, 4), 0);
+		forget_device_writes();
+		for (unsigned int k = 4; k < 0x10; k += 4)
+			wr(c, at + k, 4, 0xffffffff);
+		assert_int_equal(fd_.nr_cw, 0);
+		assert_memory_equal(fd_.cfg + at, x->h.cfg + at, 0x10);
+	}
+}
+
+static void check_host_msi(struct host_ctx *x)
+{
+	struct ctx *c = &x->c;
+	unsigned int at = fx_cap(&x->h, PCI_CAP_ID_MSI, false);
+	uint16_t ctrl;
+	unsigned int mmc, data;
+
+	if (!at)
+		return;
+	ctrl = pci_get16(x->h.cfg, at + 2);
+	mmc = (ctrl >> 1) & 7;
+	data = ctrl & 0x0080 ? 0x0c : 0x08;		/* after the upper address when 64-bit */
+	/* Capable bits from the device; off, one vector, no message. */
+	assert_int_equal(rd(c, at + 2, 2), ctrl & ~0x0071);
+	assert_int_equal(rd(c, at + 4, 4), 0);
+	wr(c, at + 4, 4, 0xfee00000);
+	wr(c, at + data, 2, 0x4020);
+	/* Every vector the device has. */
+	wr(c, at + 2, 2, mmc << 4 | 1);
+	assert_non_null(last_irqs());
+	assert_int_equal(last_irqs()->index, VFIO_PCI_DEV_IRQ_MSI);
+	assert_int_equal(last_irqs()->count, 1u << mmc);
+	assert_int_equal(fd_.intx_trigger, -1);
+	assert_non_null(last_update_of(0));
+	assert_int_equal(last_update_of(0)->msg.addr, 0xfee00000);
+	assert_int_equal(last_update_of(0)->msg.data, 0x4020);
+	wr(c, at + 2, 2, 0);
+	assert_int_equal(last_irqs()->count, 0);
+	assert_int_equal(fd_.intx_trigger, x->h.cfg[0x3d] ? 7 : -1);
+}
+
+static void check_host_msix(struct host_ctx *x)
+{
+	struct ctx *c = &x->c;
+	unsigned int at = fx_cap(&x->h, PCI_CAP_ID_MSIX, false);
+	uint32_t table, pba;
+	unsigned int nr;
+
+	if (!at)
+		return;
+	nr = (pci_get16(x->h.cfg, at + 2) & 0x7ff) + 1;
+	table = pci_get32(x->h.cfg, at + 4);
+	pba = pci_get32(x->h.cfg, at + 8);
+	assert_int_equal(rd(c, at + 2, 2), nr - 1);
+	assert_int_equal(rd(c, at + 4, 4), table);
+	assert_int_equal(rd(c, at + 8, 4), pba);
+	/* The table and PBA, in the BAR the fixture names, are the emulation's. */
+	fd_.nr_ro = 0;
+	assert_int_equal(vfio_pci_bar_read(&c->pd, table & 7, (table & ~7u) + (nr - 1) * 16 + 12,
+					   4), 1);
+	assert_int_equal(vfio_pci_bar_read(&c->pd, pba & 7, pba & ~7u, 4), 0);
+	assert_int_equal(fd_.nr_ro, 0);
+
+	wr(c, at + 2, 2, MSIX_CTRL_ENABLE);
+	assert_non_null(last_irqs());
+	assert_int_equal(last_irqs()->index, VFIO_PCI_DEV_IRQ_MSIX);
+	assert_int_equal(last_irqs()->count, nr);
+	wr(c, at + 2, 2, 0);
+	assert_int_equal(last_irqs()->count, 0);
+}
+
+/* Sizing: each BAR reads back the fixture's size; memory BARs get a page at least. */
+static void check_host_bars(struct host_ctx *x)
+{
+	struct ctx *c = &x->c;
+	const struct host_fx *h = &x->h;
+	uint32_t want[PCI_NR_BARS] = { 0 };
+	const uint8_t *rom;
+	uint64_t size;
+
+	for (unsigned int i = 0; i < PCI_NR_BARS; i++) {
+		uint32_t reg = pci_get32(h->cfg, 0x10 + 4 * i);
+		uint64_t mask;
+
+		size = h->size[i];
+		if (!size)
+			continue;
+		if (h->flags[i] & RES_IO) {
+			assert_int_equal(reg & 1, 1);
+			want[i] = (uint32_t)~(size - 1) | 1;
+			continue;
+		}
+		assert_int_equal(reg & 1, 0);
+		if (size < GUEST_PAGE)
+			size = GUEST_PAGE;
+		mask = ~(size - 1);
+		want[i] = (uint32_t)mask | (reg & 0xf);
+		if (h->flags[i] & RES_MEM_64) {
+			assert_int_equal(reg & 6, 4);
+			assert_true(i + 1 < PCI_NR_BARS);
+			assert_int_equal(h->size[i + 1], 0);
+			want[++i] = (uint32_t)(mask >> 32);
+		}
+	}
+	wr(c, 0x04, 2, 0);
+	forget_device_writes();
+	for (unsigned int i = 0; i < PCI_NR_BARS; i++)
+		wr(c, 0x10 + 4 * i, 4, 0xffffffff);
+	for (unsigned int i = 0; i < PCI_NR_BARS; i++)
+		assert_int_equal(rd(c, 0x10 + 4 * i, 4), want[i]);
+	assert_int_equal(fd_.nr_cw, 0);
+
+	/* The ROM BAR, sized as Linux does; its image is the device's ROM region. */
+	wr(c, 0x30, 4, 0xfffff800);
+	size = h->size[RES_ROM];
+	if (!size) {
+		assert_int_equal(rd(c, 0x30, 4), 0);
+		assert_null(vfio_pci_rom(&c->pd, &size));
+		return;
+	}
+	if (size < GUEST_PAGE)
+		size = GUEST_PAGE;
+	assert_int_equal(rd(c, 0x30, 4), (uint32_t)~(size - 1) & 0xfffff800);
+	rom = vfio_pci_rom(&c->pd, &size);
+	assert_non_null(rom);
+	assert_true(size >= h->size[RES_ROM]);
+	assert_memory_equal(rom, fd_.fixture_rom, h->size[RES_ROM]);
+}
+
+static void check_host_device(struct host_ctx *x)
+{
+	check_host_header(x);
+	check_host_caps(x);
+	check_host_ecaps(x);
+	check_host_msi(x);
+	check_host_msix(x);
+	check_host_bars(x);
+}
+
+/* The A10 and its audio function, both passed through in one slot. */
+static void test_host_gpu(void **state)
+{
+	struct host_ctx *x = host_open(HOST_MACHINE
+		"[device \"gpu\"]\ntype = vfio\nhost = 0000:01:00.0\nslot = 4\n"
+		"[device \"audio\"]\ntype = vfio\nhost = 0000:01:00.1\nslot = 4\nfunction = 1\n");
+
+	(void)state;
+	host_attach(x, 0, "0000:01:00.0");
+	/* What the checks below hide or size is there. */
+	assert_true(fx_cap(&x->h, ECAP_REBAR, true));
+	assert_true(fx_cap(&x->h, PCI_CAP_ID_VNDR, false));
+	assert_true(x->h.size[RES_ROM]);
+	assert_true(x->h.flags[1] & RES_MEM_64);
+	assert_true(fx_cap(&x->h, PCI_CAP_ID_MSIX, false));
+	check_host_device(x);
+	/* Function 0 of a slot with two: multifunction, as on the host. */
+	assert_int_equal(rd(&x->c, 0x0e, 1), x->h.cfg[0x0e]);
+	host_detach(x);
+
+	host_attach(x, 1, "0000:01:00.1");
+	assert_false(fx_cap(&x->h, PCI_CAP_ID_MSIX, false));
+	assert_true(fx_cap(&x->h, PCI_CAP_ID_MSI, false));
+	check_host_device(x);
+	host_detach(x);
+	host_close(x);
+}
+
+/* An H100: a 64 GiB BAR. */
+static void test_host_h100(void **state)
+{
+	struct host_ctx *x = host_open(HOST_MACHINE
+		"[device \"gpu\"]\ntype = vfio\nhost = 0000:41:00.0\n");
+
+	(void)state;
+	host_attach(x, 0, "0000:41:00.0");
+	assert_true(x->h.size[1] > 0x100000000ull);
+	check_host_device(x);
+	host_detach(x);
+	host_close(x);
+}
+
+/* The X710: SR-IOV and ARI hidden, the VF BARs' host addresses with them; VPD out. */
+static void test_host_x710(void **state)
+{
+	struct host_ctx *x = host_open(HOST_MACHINE
+		"[device \"nic\"]\ntype = vfio\nhost = 0000:02:00.0\n");
+	unsigned int sriov;
+
+	(void)state;
+	host_attach(x, 0, "0000:02:00.0");
+	sriov = fx_cap(&x->h, ECAP_SRIOV, true);
+	assert_true(sriov);
+	assert_true(fx_cap(&x->h, ECAP_ARI, true));
+	assert_true(fx_cap(&x->h, 0x03, false));		/* VPD */
+	assert_true(x->h.size[RES_ROM]);
+	/* VF BAR0 holds a host address. */
+	assert_int_not_equal(pci_get32(x->h.cfg, sriov + 0x24), 0);
+	assert_int_equal(rd(&x->c, sriov + 0x24, 4), 0);
+	check_host_device(x);
+	host_detach(x);
+	host_close(x);
+}
+
+/* The PM983: MSI-X table and PBA in BAR0 among the controller's registers. */
+static void test_host_nvme(void **state)
+{
+	struct host_ctx *x = host_open(HOST_MACHINE
+		"[device \"nvme\"]\ntype = vfio\nhost = 0000:03:00.0\n");
+	unsigned int msix;
+
+	(void)state;
+	host_attach(x, 0, "0000:03:00.0");
+	msix = fx_cap(&x->h, PCI_CAP_ID_MSIX, false);
+	assert_true(msix);
+	assert_int_equal(pci_get32(x->h.cfg, msix + 4) & 7, 0);
+	assert_false(x->h.size[RES_ROM]);
+	/* The controller's registers, outside the table: the device's. */
+	fd_.nr_ro = 0;
+	vfio_pci_bar_read(&x->c.pd, 0, 0, 4);
+	assert_int_equal(fd_.nr_ro, 1);
+	assert_int_equal(fd_.ro[0].region, 0);
+	assert_int_equal(fd_.ro[0].off, 0);
+	check_host_device(x);
+	host_detach(x);
+	host_close(x);
+}
+
+/* The RTL8139: conventional PCI, 256 bytes of config, INTx only, a 256-byte memory BAR. */
+static void test_host_rtl8139(void **state)
+{
+	struct host_ctx *x = host_open(HOST_MACHINE
+		"[device \"nic\"]\ntype = vfio\nhost = 0000:04:00.0\n");
+
+	(void)state;
+	host_attach(x, 0, "0000:04:00.0");
+	assert_int_equal(x->h.cfg_len, 256);
+	assert_false(fx_cap(&x->h, PCI_CAP_ID_MSI, false));
+	assert_false(fx_cap(&x->h, PCI_CAP_ID_MSIX, false));
+	assert_false(fx_cap(&x->h, PCI_CAP_ID_EXP, false));
+	assert_true(x->h.flags[0] & RES_IO);
+	assert_true(x->h.size[1] < GUEST_PAGE);
+	assert_int_equal(rd(&x->c, 0x100, 4), 0);
+	/* The I/O BAR is trapped and forwarded. */
+	fd_.nr_ro = 0;
+	vfio_pci_bar_read(&x->c.pd, 0, 0x10, 1);
+	assert_int_equal(fd_.nr_ro, 1);
+	assert_int_equal(fd_.ro[0].region, 0);
+	assert_int_equal(fd_.ro[0].off, 0x10);
+	check_host_device(x);
+	host_detach(x);
+	host_close(x);
+}
+
+/* The rest of the fixture's endpoints, each passed through alone, through the same checks. */
+static void test_host_others(void **state)
+{
+	static const char *const bdfs[] = {
+		"0000:05:00.0",		/* I350: SR-IOV, ARI, VPD, an I/O BAR between memory BARs */
+		"0000:06:00.0",		/* GTX 1050 Ti: an I/O BAR5 after two 64-bit BARs, a ROM */
+		"0000:08:00.0",		/* FPGA: the MSI-X table mid-page among registers */
+		"0000:09:00.0",		/* I210 */
+	};
+	char ini[512];
+
+	(void)state;
+	for (unsigned int i = 0; i < sizeof(bdfs) / sizeof(bdfs[0]); i++) {
+		struct host_ctx *x;
+
+		snprintf(ini, sizeof(ini), HOST_MACHINE "[device \"d\"]\ntype = vfio\nhost = %s\n",
+			 bdfs[i]);
+		x = host_open(ini);
+		host_attach(x, 0, bdfs[i]);
+		check_host_device(x);
+		host_detach(x);
+		host_close(x);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1222,6 +1789,12 @@ int main(void)
 		cmocka_unit_test(test_init_errors),
 		cmocka_unit_test(test_broken_chain),
 		cmocka_unit_test_setup_teardown(test_hostile, setup, teardown),
+		cmocka_unit_test(test_host_gpu),
+		cmocka_unit_test(test_host_h100),
+		cmocka_unit_test(test_host_x710),
+		cmocka_unit_test(test_host_nvme),
+		cmocka_unit_test(test_host_rtl8139),
+		cmocka_unit_test(test_host_others),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
