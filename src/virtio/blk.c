@@ -20,17 +20,18 @@
 #include "virtio/blk_io.h"
 #include "virtio/pci_layout.h"
 
-#define BLK_QUEUE_SIZE		256
 #define BLK_SECTOR		512ULL
 #define BLK_ID_BYTES		20
 #define BLK_HDR_BYTES		16
-#define BLK_SEG_MAX		(BLK_QUEUE_SIZE - 2)
 /* One discard / write-zeroes segment per request, up to 2 GiB. */
 #define BLK_MAX_DWZ_SECTORS	(1U << 22)
 #define BLK_MAX_DWZ_SEG		1
 #define BLK_MIN_IOV		16
 #define BLK_MAX_QUEUES		256	/* each has its io_uring and eventfd */
 #define BLK_S_SUBMIT		0xff	/* not a status: the request goes to the engine */
+
+_Static_assert(VIRTIO_BLK_QUEUE_SIZE_MAX <= VIRTQ_MAX_SIZE, "queue size beyond the virtqueue's");
+_Static_assert(VIRTIO_BLK_QUEUE_SIZE_MAX <= 65536, "free indexes are 16-bit");
 
 struct blk_queue;
 
@@ -48,8 +49,8 @@ struct blk_req {
 struct blk_queue {
 	struct virtio_device *d;
 	unsigned int index;
-	struct blk_req *reqs;		/* [BLK_QUEUE_SIZE] */
-	uint16_t *free;			/* stack of free reqs indexes */
+	struct blk_req *reqs;		/* [blk.queue_size] */
+	uint16_t *free;			/* stack of free reqs indexes [blk.queue_size] */
 	unsigned int nr_free;
 	bool stalled;			/* stopped taking chains: no free request */
 	bool pushed;			/* used entries not yet notified */
@@ -66,14 +67,15 @@ struct blk {
 	struct virtio_blk_config config;
 	struct blk_io *io;
 	unsigned int nr_queues;
+	unsigned int queue_size;	/* offered to the driver; requests per queue */
 	struct blk_queue *queues;
 };
 
-static void queue_clear(struct blk_queue *bq)
+static void queue_clear(struct blk *b, struct blk_queue *bq)
 {
-	bq->nr_free = BLK_QUEUE_SIZE;
-	for (unsigned int i = 0; i < BLK_QUEUE_SIZE; i++) {
-		bq->free[i] = (uint16_t)(BLK_QUEUE_SIZE - 1 - i);
+	bq->nr_free = b->queue_size;
+	for (unsigned int i = 0; i < b->queue_size; i++) {
+		bq->free[i] = (uint16_t)(b->queue_size - 1 - i);
 		bq->reqs[i].busy = false;
 	}
 	bq->stalled = false;
@@ -398,7 +400,7 @@ static int blk_start_dev(struct virtio_device *d)
 
 	b->writethrough = !virtio_has_feature(d, VIRTIO_BLK_F_FLUSH);
 	for (unsigned int q = 0; q < b->nr_queues; q++)
-		queue_clear(&b->queues[q]);
+		queue_clear(b, &b->queues[q]);
 	return 0;
 }
 
@@ -408,7 +410,7 @@ static void blk_reset(struct virtio_device *d)
 
 	for (unsigned int q = 0; q < b->nr_queues; q++) {
 		blk_io_drain(b->io, q);
-		queue_clear(&b->queues[q]);
+		queue_clear(b, &b->queues[q]);
 	}
 }
 
@@ -421,7 +423,7 @@ static void blk_free(struct virtio_device *d, struct blk *b)
 			if (b->io)
 				event_loop_del(&d->loop, blk_io_eventfd(b->io, q));
 			if (bq->reqs)
-				for (unsigned int i = 0; i < BLK_QUEUE_SIZE; i++)
+				for (unsigned int i = 0; i < b->queue_size; i++)
 					free(bq->reqs[i].iov);
 			free(bq->reqs);
 			free(bq->free);
@@ -503,7 +505,8 @@ static void blk_fill_config(struct blk *b, unsigned int queues)
 
 	memset(c, 0, sizeof(*c));
 	c->capacity = htole64(b->capacity);
-	c->seg_max = htole32(BLK_SEG_MAX);
+	/* A request of seg_max data buffers, its header and status fill a ring. */
+	c->seg_max = htole32(b->queue_size - 2);
 	c->blk_size = htole32(b->blk_size);
 	c->num_queues = htole16((uint16_t)queues);
 	if (b->dwz) {
@@ -519,6 +522,7 @@ static void blk_fill_config(struct blk *b, unsigned int queues)
 int virtio_blk_init(struct virtio_device *d, const struct virtio_blk_params *p,
 		    char *err, size_t errlen)
 {
+	unsigned int queue_size = p->queue_size ? p->queue_size : VIRTIO_BLK_QUEUE_SIZE_DEFAULT;
 	struct blk *b;
 	uint64_t size = 0;
 	char why[128];
@@ -531,6 +535,12 @@ int virtio_blk_init(struct virtio_device *d, const struct virtio_blk_params *p,
 	if (!p->queues || p->queues > BLK_MAX_QUEUES) {
 		snprintf(err, errlen, "%s: %u queues: need 1 to %d", p->path, p->queues,
 			 BLK_MAX_QUEUES);
+		return -EINVAL;
+	}
+	if (queue_size < VIRTIO_BLK_QUEUE_SIZE_MIN || queue_size > VIRTIO_BLK_QUEUE_SIZE_MAX ||
+	    (queue_size & (queue_size - 1))) {
+		snprintf(err, errlen, "%s: queue size %u: need a power of two from %d to %d",
+			 p->path, queue_size, VIRTIO_BLK_QUEUE_SIZE_MIN, VIRTIO_BLK_QUEUE_SIZE_MAX);
 		return -EINVAL;
 	}
 	if (p->serial && strlen(p->serial) > BLK_ID_BYTES) {
@@ -553,8 +563,9 @@ int virtio_blk_init(struct virtio_device *d, const struct virtio_blk_params *p,
 	if (p->serial)
 		memcpy(b->serial, p->serial, strlen(p->serial));
 	b->nr_queues = p->queues;
+	b->queue_size = queue_size;
 
-	b->io = blk_io_create(b->fd, b->block_dev, p->queues, BLK_QUEUE_SIZE, false,
+	b->io = blk_io_create(b->fd, b->block_dev, p->queues, queue_size, false,
 			      why, sizeof(why));
 	if (!b->io) {
 		snprintf(err, errlen, "%s: %s", p->path, why);
@@ -569,13 +580,13 @@ int virtio_blk_init(struct virtio_device *d, const struct virtio_blk_params *p,
 
 		bq->d = d;
 		bq->index = q;
-		bq->reqs = calloc(BLK_QUEUE_SIZE, sizeof(*bq->reqs));
-		bq->free = calloc(BLK_QUEUE_SIZE, sizeof(*bq->free));
+		bq->reqs = calloc(queue_size, sizeof(*bq->reqs));
+		bq->free = calloc(queue_size, sizeof(*bq->free));
 		if (!bq->reqs || !bq->free)
 			goto err_nomem;
-		for (unsigned int i = 0; i < BLK_QUEUE_SIZE; i++)
+		for (unsigned int i = 0; i < queue_size; i++)
 			bq->reqs[i].bq = bq;
-		queue_clear(bq);
+		queue_clear(b, bq);
 	}
 	for (unsigned int q = 0; q < p->queues; q++) {
 		ret = virtio_device_watch(d, blk_io_eventfd(b->io, q), EPOLLIN,
@@ -600,12 +611,12 @@ int virtio_blk_init(struct virtio_device *d, const struct virtio_blk_params *p,
 		d->host_features |= (1ULL << VIRTIO_BLK_F_DISCARD) |
 				    (1ULL << VIRTIO_BLK_F_WRITE_ZEROES);
 	d->nr_queues = p->queues;
-	d->queue_size_max = BLK_QUEUE_SIZE;
+	d->queue_size_max = (uint16_t)queue_size;
 	d->config = (uint8_t *)&b->config;
 	d->config_size = sizeof(b->config);
 	d->ops = &blk_ops;
-	pr_debug("%s: %s, %llu sectors, %u queue(s), %s", d->name, p->path,
-		 (unsigned long long)b->capacity, p->queues,
+	pr_debug("%s: %s, %llu sectors, %u queue(s) of up to %u, %s", d->name, p->path,
+		 (unsigned long long)b->capacity, p->queues, queue_size,
 		 blk_io_uses_uring(b->io) ? "io_uring" : "I/O threads");
 	return 0;
 

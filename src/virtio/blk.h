@@ -13,12 +13,23 @@
 
 #include "virtio/device.h"
 
+/*
+ * The largest queue size the device offers (a power of two): requests in
+ * flight per queue, the engine's depth, and seg_max = queue size - 2, so
+ * that a request of seg_max data buffers with its header and status fits a
+ * ring without indirect descriptors.
+ */
+#define VIRTIO_BLK_QUEUE_SIZE_MIN	16
+#define VIRTIO_BLK_QUEUE_SIZE_DEFAULT	256
+#define VIRTIO_BLK_QUEUE_SIZE_MAX	1024	/* VIRTQ_MAX_SIZE */
+
 struct virtio_blk_params {
 	const char *path;
 	bool readonly;
 	bool discard;			/* offer DISCARD and WRITE_ZEROES */
 	bool direct;			/* cache = direct: O_DIRECT */
 	unsigned int queues;		/* at least 1 */
+	unsigned int queue_size;	/* 0: VIRTIO_BLK_QUEUE_SIZE_DEFAULT */
 	const char *serial;		/* GET_ID, at most 20 bytes; NULL: none */
 };
 

@@ -24,10 +24,11 @@
 
 #define NET_RXQ		0
 #define NET_TXQ		1
-#define NET_QUEUE_SIZE	256
 #define NET_HDR_LEN	((unsigned int)sizeof(struct virtio_net_hdr_mrg_rxbuf))
 #define NET_MAX_FRAME	65550	/* a 64 KiB GSO packet with its Ethernet and VLAN headers */
 #define NET_RX_BUDGET	64	/* packets per round before the loop looks at other events */
+
+_Static_assert(VIRTIO_NET_QUEUE_SIZE_MAX <= VIRTQ_MAX_SIZE, "queue size beyond the virtqueue's");
 
 /* The guest receive offloads, and the tap offload that lets the tap send them. */
 static const struct {
@@ -63,6 +64,7 @@ struct net_dev {
 	size_t rx_len;			/* 0: none pending */
 	size_t rx_done;			/* bytes already in held chains */
 	unsigned int rx_held;		/* chains taken for it, not yet pushed */
+	/* At most a ring's worth, and no ring is longer than VIRTQ_MAX_SIZE. */
 	uint16_t rx_heads[VIRTQ_MAX_SIZE];
 	uint32_t rx_lens[VIRTQ_MAX_SIZE];
 	struct virtq_chain rx_first;	/* the one whose header gets num_buffers */
@@ -567,11 +569,24 @@ static uint64_t net_probe_offloads(struct net_dev *n)
 int virtio_net_init(struct virtio_device *d, const struct virtio_net_params *p,
 		    char *err, size_t errlen)
 {
+	unsigned int queue_size = p->queue_size ? p->queue_size : VIRTIO_NET_QUEUE_SIZE_DEFAULT;
 	struct net_dev *n;
 	int hdr_len = NET_HDR_LEN;
 	uint64_t f;
 	int ret;
 
+	if (queue_size < VIRTIO_NET_QUEUE_SIZE_MIN || queue_size > VIRTIO_NET_QUEUE_SIZE_MAX ||
+	    (queue_size & (queue_size - 1))) {
+		if (p->tap)
+			snprintf(err, errlen, "tap %s: queue size %u: need a power of two from %d to %d",
+				 p->tap, queue_size, VIRTIO_NET_QUEUE_SIZE_MIN,
+				 VIRTIO_NET_QUEUE_SIZE_MAX);
+		else
+			snprintf(err, errlen, "tap fd %d: queue size %u: need a power of two from %d to %d",
+				 p->fd, queue_size, VIRTIO_NET_QUEUE_SIZE_MIN,
+				 VIRTIO_NET_QUEUE_SIZE_MAX);
+		return -EINVAL;
+	}
 	n = calloc(1, sizeof(*n));
 	if (!n) {
 		snprintf(err, errlen, "tap %s: out of memory", p->tap ? p->tap : "fd");
@@ -643,7 +658,7 @@ int virtio_net_init(struct virtio_device *d, const struct virtio_net_params *p,
 	d->id = VIRTIO_ID_NET;
 	d->host_features = f;
 	d->nr_queues = 2;
-	d->queue_size_max = NET_QUEUE_SIZE;
+	d->queue_size_max = (uint16_t)queue_size;
 	d->config = n->config;
 	d->config_size = sizeof(n->config);
 	d->ops = &net_ops;

@@ -12,12 +12,23 @@
 
 #include "virtio/device.h"
 
+/*
+ * The largest queue size the device offers (a power of two), for both
+ * queues. At least 64: a packet must fit in the buffers of one receive
+ * ring, and a 64 KiB GSO packet in MTU-sized mergeable buffers (1530 bytes,
+ * the smallest Linux posts) takes 43 of them.
+ */
+#define VIRTIO_NET_QUEUE_SIZE_MIN	64
+#define VIRTIO_NET_QUEUE_SIZE_DEFAULT	256
+#define VIRTIO_NET_QUEUE_SIZE_MAX	1024	/* VIRTQ_MAX_SIZE */
+
 struct virtio_net_params {
 	const char *tap;		/* interface name (created if absent), or NULL */
 	int fd;				/* an open tap fd when tap is NULL (not closed) */
 	uint8_t mac[6];
 	bool vhost;
 	const char *vhost_path;		/* NULL: /dev/vhost-net (tests name another) */
+	unsigned int queue_size;	/* 0: VIRTIO_NET_QUEUE_SIZE_DEFAULT */
 	/*
 	 * Tests only: fd is any packet fd (a SOCK_SEQPACKET socketpair end)
 	 * that carries the 12-byte virtio_net_hdr_mrg_rxbuf before each frame

@@ -15,6 +15,11 @@
 #define CFG_MAX_SERIALS		4
 #define CFG_NAME_MAX		64
 #define CFG_LINE_MAX		1024	/* longest physical line accepted */
+/* queue-size of virtio-blk and virtio-net: powers of two (vmm.ini(5)). */
+#define CFG_QUEUE_SIZE_DEFAULT	256
+#define CFG_QUEUE_SIZE_MAX	1024
+#define CFG_BLK_QUEUE_SIZE_MIN	16
+#define CFG_NET_QUEUE_SIZE_MIN	64
 
 enum console_kind {
 	CONSOLE_NONE,
@@ -112,6 +117,7 @@ struct blk_config {
 	bool discard;
 	enum blk_cache cache;
 	unsigned int queues;		/* 0 = one per vCPU */
+	unsigned int queue_size;	/* largest virtqueue size offered, a power of two */
 	char *serial;			/* VIRTIO_BLK_T_GET_ID, at most 20 bytes */
 	int path_line;
 };
@@ -122,6 +128,7 @@ struct net_config {
 	uint8_t mac[6];
 	bool mac_set;			/* false: derived from machine + device name */
 	bool vhost;
+	unsigned int queue_size;	/* largest virtqueue size offered, a power of two */
 	int tap_line;
 };
 

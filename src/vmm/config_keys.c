@@ -387,6 +387,32 @@ static int set_blk_queues(struct cfg_ctx *c, struct cfg_item *it,
 	return ret;
 }
 
+/* A number in the key's range that is also a power of two. */
+static int parse_queue_size(struct cfg_ctx *c, struct cfg_item *it,
+			    const struct key_desc *k, unsigned int *out)
+{
+	char shown[CFG_VALUE_SHOWN + 1];
+	unsigned long v;
+	int ret = parse_number(c, it, k, &v);
+
+	if (ret)
+		return ret;
+	if (v & (v - 1)) {
+		cfg_error(c->e, it->ent->line, it->sec->title, it->ent->key,
+			  "%s is not a power of two, expected %s",
+			  cfg_shorten(it->ent->value, shown, sizeof(shown)), k->expect);
+		return -EINVAL;
+	}
+	*out = (unsigned int)v;
+	return 0;
+}
+
+static int set_blk_queue_size(struct cfg_ctx *c, struct cfg_item *it,
+			      const struct key_desc *k)
+{
+	return parse_queue_size(c, it, k, &it->dev->blk.queue_size);
+}
+
 static int set_blk_serial(struct cfg_ctx *c, struct cfg_item *it,
 			  const struct key_desc *k)
 {
@@ -460,6 +486,12 @@ static int set_net_vhost(struct cfg_ctx *c, struct cfg_item *it,
 			 const struct key_desc *k)
 {
 	return parse_bool(c, it, k, &it->dev->net.vhost);
+}
+
+static int set_net_queue_size(struct cfg_ctx *c, struct cfg_item *it,
+			      const struct key_desc *k)
+{
+	return parse_queue_size(c, it, k, &it->dev->net.queue_size);
 }
 
 static int set_dev_console(struct cfg_ctx *c, struct cfg_item *it,
@@ -543,6 +575,8 @@ static const struct key_desc blk_keys[] = {
 	KEY("discard", set_blk_discard, "a boolean", BOOL_WORDS),
 	KEY("cache", set_blk_cache, "a cache mode", "writeback or direct"),
 	NUMBER("queues", set_blk_queues, 1, 64, "1 to 64"),
+	NUMBER("queue-size", set_blk_queue_size, CFG_BLK_QUEUE_SIZE_MIN, CFG_QUEUE_SIZE_MAX,
+	       "16, 32, 64, 128, 256, 512 or 1024"),
 	KEY("serial", set_blk_serial, NULL, "at most 20 bytes"),
 	END
 };
@@ -554,6 +588,8 @@ static const struct key_desc net_keys[] = {
 	KEY("mac", set_net_mac, "a MAC address",
 	    "six hex bytes like 52:54:00:12:34:56"),
 	KEY("vhost", set_net_vhost, "a boolean", BOOL_WORDS),
+	NUMBER("queue-size", set_net_queue_size, CFG_NET_QUEUE_SIZE_MIN, CFG_QUEUE_SIZE_MAX,
+	       "64, 128, 256, 512 or 1024"),
 	END
 };
 
@@ -719,9 +755,11 @@ static void device_defaults(struct device_config *dev)
 	case DEV_VIRTIO_BLK:
 		dev->blk.discard = true;
 		dev->blk.cache = BLK_CACHE_WRITEBACK;
+		dev->blk.queue_size = CFG_QUEUE_SIZE_DEFAULT;
 		break;
 	case DEV_VIRTIO_NET:
 		dev->net.fd = -1;
+		dev->net.queue_size = CFG_QUEUE_SIZE_DEFAULT;
 		break;
 	case DEV_VIRTIO_CONSOLE:
 		dev->console.kind = CONSOLE_STDIO;

@@ -19,6 +19,14 @@
 #include "vmm/kvm_msi.h"
 #include "vmm/machine.h"
 
+/* What the machine file accepts, the devices take. */
+_Static_assert(CFG_QUEUE_SIZE_DEFAULT == VIRTIO_BLK_QUEUE_SIZE_DEFAULT &&
+	       CFG_BLK_QUEUE_SIZE_MIN == VIRTIO_BLK_QUEUE_SIZE_MIN &&
+	       CFG_QUEUE_SIZE_MAX == VIRTIO_BLK_QUEUE_SIZE_MAX, "virtio-blk queue-size");
+_Static_assert(CFG_QUEUE_SIZE_DEFAULT == VIRTIO_NET_QUEUE_SIZE_DEFAULT &&
+	       CFG_NET_QUEUE_SIZE_MIN == VIRTIO_NET_QUEUE_SIZE_MIN &&
+	       CFG_QUEUE_SIZE_MAX == VIRTIO_NET_QUEUE_SIZE_MAX, "virtio-net queue-size");
+
 struct machine_virtio {
 	struct virtio_device dev;
 	struct virtio_pci vp;
@@ -72,6 +80,7 @@ static int model_init(struct machine *m, struct machine_virtio *v, const struct 
 			.discard = d->blk.discard,
 			.direct = d->blk.cache == BLK_CACHE_DIRECT,
 			.queues = pf->virtio_queues,
+			.queue_size = d->blk.queue_size,
 			.serial = d->blk.serial,
 		};
 
@@ -82,6 +91,7 @@ static int model_init(struct machine *m, struct machine_virtio *v, const struct 
 			.tap = d->net.tap,
 			.fd = d->net.fd,
 			.vhost = d->net.vhost,
+			.queue_size = d->net.queue_size,
 		};
 
 		memcpy(p.mac, pf->mac, sizeof(p.mac));

@@ -403,6 +403,7 @@ static void test_blk_defaults(void **state)
 	assert_true(d->blk.discard);
 	assert_int_equal(d->blk.cache, BLK_CACHE_WRITEBACK);
 	assert_int_equal(d->blk.queues, 0);
+	assert_int_equal(d->blk.queue_size, 256);
 	assert_null(d->blk.serial);
 	config_free(&cfg);
 }
@@ -419,6 +420,7 @@ static void test_blk_all_keys(void **state)
 		"discard = off\n"
 		"cache = direct\n"
 		"queues = 4\n"
+		"queue-size = 1024\n"
 		"serial = 12345678901234567890\n"
 		"path = /dev/vg0/data\n"
 		"slot = 7\n"
@@ -428,10 +430,11 @@ static void test_blk_all_keys(void **state)
 	assert_false(d->blk.discard);
 	assert_int_equal(d->blk.cache, BLK_CACHE_DIRECT);
 	assert_int_equal(d->blk.queues, 4);
+	assert_int_equal(d->blk.queue_size, 1024);
 	assert_string_equal(d->blk.serial, "12345678901234567890");
 	assert_string_equal(d->blk.path, "/dev/vg0/data");
 	assert_int_equal(d->at.slot, 7);
-	assert_int_equal(d->at.slot_line, 10);
+	assert_int_equal(d->at.slot_line, 11);
 	config_free(&cfg);
 }
 
@@ -463,7 +466,8 @@ static void test_net(void **state)
 
 	(void)state;
 	load_ok(MACHINE "[device \"net0\"]\ntype = virtio-net\ntap = tap0\n"
-		"[device \"net1\"]\ntype = virtio-net\nfd = 7\nmac = 52:54:00:AB:cd:EF\nvhost = on\n",
+		"[device \"net1\"]\ntype = virtio-net\nfd = 7\nmac = 52:54:00:AB:cd:EF\nvhost = on\n"
+		"queue-size = 1024\n",
 		&cfg);
 	assert_int_equal(cfg.nr_devices, 2);
 	n = &cfg.devices[0].net;
@@ -471,6 +475,7 @@ static void test_net(void **state)
 	assert_int_equal(n->fd, -1);
 	assert_false(n->mac_set);
 	assert_false(n->vhost);
+	assert_int_equal(n->queue_size, 256);
 	assert_int_equal(n->tap_line, 5);
 	n = &cfg.devices[1].net;
 	assert_null(n->tap);
@@ -478,7 +483,36 @@ static void test_net(void **state)
 	assert_true(n->mac_set);
 	assert_memory_equal(n->mac, mac, 6);
 	assert_true(n->vhost);
+	assert_int_equal(n->queue_size, 1024);
 	assert_int_equal(n->tap_line, 8);
+	config_free(&cfg);
+}
+
+/* Every power of two in range, in both device types; the smallest of each. */
+static void test_queue_size(void **state)
+{
+	struct vm_config cfg;
+	char text[256];
+	unsigned int v;
+
+	(void)state;
+	for (v = 16; v <= 1024; v *= 2) {
+		snprintf(text, sizeof(text), MACHINE
+			 "[device \"d\"]\ntype = virtio-blk\npath = /d\nqueue-size = %u\n", v);
+		load_ok(text, &cfg);
+		assert_int_equal(cfg.devices[0].blk.queue_size, v);
+		config_free(&cfg);
+		if (v < 64)
+			continue;
+		snprintf(text, sizeof(text), MACHINE
+			 "[device \"n\"]\ntype = virtio-net\ntap = t\nqueue-size = %u\n", v);
+		load_ok(text, &cfg);
+		assert_int_equal(cfg.devices[0].net.queue_size, v);
+		config_free(&cfg);
+	}
+	/* a number as numbers are written elsewhere: leading zeros are decimal */
+	load_ok(MACHINE "[device \"d\"]\ntype = virtio-blk\npath = /d\nqueue-size = 0512\n", &cfg);
+	assert_int_equal(cfg.devices[0].blk.queue_size, 512);
 	config_free(&cfg);
 }
 
@@ -767,7 +801,7 @@ static void test_first_error_wins(void **state)
 	/* a key not of the type (found once the section is read) before a bad value */
 	expect_error(MACHINE "[device \"n\"]\npath = x\ntype = virtio-net\ntap = tap0\n"
 		     "[machine]\n",
-		     "t.ini:4: [device \"n\"] path: not a key of type virtio-net, expected one of tap, fd, mac, vhost, bus, slot, function");
+		     "t.ini:4: [device \"n\"] path: not a key of type virtio-net, expected one of tap, fd, mac, vhost, queue-size, bus, slot, function");
 	/* a line error after a missing key: the line error, checks across lines wait */
 	expect_error(MACHINE "[device \"d\"]\ntype = virtio-blk\n[device \"e\"]\ntype = virtio-rng\nslot = x\n",
 		     "t.ini:7: [device \"e\"] slot: \"x\" is not a number, expected 0 to 31 or auto");
@@ -980,9 +1014,9 @@ BAD(device_bad_type, MACHINE "[device \"d\"]\ntype = virtio-gpu\n",
 BAD(device_empty_type, MACHINE "[device \"d\"]\ntype =\n",
     "t.ini:4: [device \"d\"] type: empty value, expected virtio-blk, virtio-net, virtio-console, virtio-rng or vfio")
 BAD(key_of_other_type, MACHINE "[device \"net0\"]\ntype = virtio-net\ntap = tap0\npath = disk.img\n",
-    "t.ini:6: [device \"net0\"] path: not a key of type virtio-net, expected one of tap, fd, mac, vhost, bus, slot, function")
+    "t.ini:6: [device \"net0\"] path: not a key of type virtio-net, expected one of tap, fd, mac, vhost, queue-size, bus, slot, function")
 BAD(unknown_device_key, MACHINE "[device \"d\"]\ntype = virtio-blk\npath = x\nsize = 1G\n",
-    "t.ini:6: [device \"d\"] size: unknown key, expected one of path, readonly, discard, cache, queues, serial, bus, slot, function")
+    "t.ini:6: [device \"d\"] size: unknown key, expected one of path, readonly, discard, cache, queues, queue-size, serial, bus, slot, function")
 BAD(rng_takes_no_keys, MACHINE "[device \"r\"]\ntype = virtio-rng\nrate = 10\n",
     "t.ini:5: [device \"r\"] rate: unknown key, expected one of bus, slot, function")
 BAD(blk_no_path, MACHINE "[device \"disk0\"]\ntype = virtio-blk\nreadonly = true\n",
@@ -993,6 +1027,21 @@ BAD(blk_cache, MACHINE "[device \"d\"]\ntype = virtio-blk\npath = x\ncache = non
     "t.ini:6: [device \"d\"] cache: \"none\" is not a cache mode, expected writeback or direct")
 BAD(blk_queues, MACHINE "[device \"d\"]\ntype = virtio-blk\npath = x\nqueues = 0\n",
     "t.ini:6: [device \"d\"] queues: 0 is out of range, expected 1 to 64")
+BAD(blk_queue_size_not_power_of_two,
+    MACHINE "[device \"d\"]\ntype = virtio-blk\npath = x\nqueue-size = 1000\n",
+    "t.ini:6: [device \"d\"] queue-size: 1000 is not a power of two, expected 16, 32, 64, 128, 256, 512 or 1024")
+BAD(blk_queue_size_small,
+    MACHINE "[device \"d\"]\ntype = virtio-blk\npath = x\nqueue-size = 8\n",
+    "t.ini:6: [device \"d\"] queue-size: 8 is out of range, expected 16, 32, 64, 128, 256, 512 or 1024")
+BAD(blk_queue_size_large,
+    MACHINE "[device \"d\"]\ntype = virtio-blk\npath = x\nqueue-size = 2048\n",
+    "t.ini:6: [device \"d\"] queue-size: 2048 is out of range, expected 16, 32, 64, 128, 256, 512 or 1024")
+BAD(blk_queue_size_zero,
+    MACHINE "[device \"d\"]\ntype = virtio-blk\npath = x\nqueue-size = 0\n",
+    "t.ini:6: [device \"d\"] queue-size: 0 is out of range, expected 16, 32, 64, 128, 256, 512 or 1024")
+BAD(blk_queue_size_junk,
+    MACHINE "[device \"d\"]\ntype = virtio-blk\npath = x\nqueue-size = 1K\n",
+    "t.ini:6: [device \"d\"] queue-size: \"1K\" is not a number, expected 16, 32, 64, 128, 256, 512 or 1024")
 BAD(blk_serial, MACHINE "[device \"d\"]\ntype = virtio-blk\npath = x\nserial = 123456789012345678901\n",
     "t.ini:6: [device \"d\"] serial: \"123456789012345678901\" is 21 bytes long, expected at most 20")
 BAD(net_no_backend, MACHINE "[device \"n\"]\ntype = virtio-net\nvhost = on\n",
@@ -1009,6 +1058,18 @@ BAD(net_mac_multicast, MACHINE "[device \"n\"]\ntype = virtio-net\ntap = t\nmac 
     "t.ini:6: [device \"n\"] mac: 01:00:5e:00:00:01 is a multicast address, expected a unicast address (first byte even)")
 BAD(net_mac_zero, MACHINE "[device \"n\"]\ntype = virtio-net\ntap = t\nmac = 00:00:00:00:00:00\n",
     "t.ini:6: [device \"n\"] mac: 00:00:00:00:00:00 is all zeros, expected a unicast address")
+BAD(net_queue_size_small,
+    MACHINE "[device \"n\"]\ntype = virtio-net\ntap = t\nqueue-size = 32\n",
+    "t.ini:6: [device \"n\"] queue-size: 32 is out of range, expected 64, 128, 256, 512 or 1024")
+BAD(net_queue_size_not_power_of_two,
+    MACHINE "[device \"n\"]\ntype = virtio-net\ntap = t\nqueue-size = 1000\n",
+    "t.ini:6: [device \"n\"] queue-size: 1000 is not a power of two, expected 64, 128, 256, 512 or 1024")
+BAD(net_queue_size_large,
+    MACHINE "[device \"n\"]\ntype = virtio-net\ntap = t\nqueue-size = 2048\n",
+    "t.ini:6: [device \"n\"] queue-size: 2048 is out of range, expected 64, 128, 256, 512 or 1024")
+BAD(queue_size_not_for_console,
+    MACHINE "[device \"c\"]\ntype = virtio-console\nqueue-size = 256\n",
+    "t.ini:5: [device \"c\"] queue-size: not a key of type virtio-console, expected one of console, bus, slot, function")
 BAD(vfio_no_host, MACHINE "[device \"gpu\"]\ntype = vfio\nrom = off\n",
     "t.ini:3: [device \"gpu\"] host: missing, a vfio device needs a host PCI address (host = DDDD:BB:DD.F)")
 BAD(vfio_bad_bdf, MACHINE "[device \"gpu\"]\ntype = vfio\nhost = 0000:01:20.0\n",
@@ -1074,6 +1135,7 @@ int main(void)
 		cmocka_unit_test(test_blk_all_keys),
 		cmocka_unit_test(test_booleans),
 		cmocka_unit_test(test_net),
+		cmocka_unit_test(test_queue_size),
 		cmocka_unit_test(test_vfio_and_rng),
 		cmocka_unit_test(test_bridges),
 		cmocka_unit_test(test_function_on_root_port),
@@ -1150,6 +1212,11 @@ int main(void)
 		BAD_TEST(blk_bool),
 		BAD_TEST(blk_cache),
 		BAD_TEST(blk_queues),
+		BAD_TEST(blk_queue_size_not_power_of_two),
+		BAD_TEST(blk_queue_size_small),
+		BAD_TEST(blk_queue_size_large),
+		BAD_TEST(blk_queue_size_zero),
+		BAD_TEST(blk_queue_size_junk),
 		BAD_TEST(blk_serial),
 		BAD_TEST(net_no_backend),
 		BAD_TEST(net_tap_and_fd),
@@ -1158,6 +1225,10 @@ int main(void)
 		BAD_TEST(net_mac_format),
 		BAD_TEST(net_mac_multicast),
 		BAD_TEST(net_mac_zero),
+		BAD_TEST(net_queue_size_small),
+		BAD_TEST(net_queue_size_not_power_of_two),
+		BAD_TEST(net_queue_size_large),
+		BAD_TEST(queue_size_not_for_console),
 		BAD_TEST(vfio_no_host),
 		BAD_TEST(vfio_bad_bdf),
 		BAD_TEST(vfio_same_host),

@@ -351,12 +351,12 @@ static void sim_attach(struct sim *s)
 	}
 }
 
-/* A device on a socketpair with vhost = on and the fake kernel. */
-static struct sim *sim_fake(uint64_t vhost_features)
+/* A device on a socketpair with vhost = on and the fake kernel, offering queue_size. */
+static struct sim *sim_fake_sized(uint64_t vhost_features, unsigned int queue_size)
 {
 	struct virtio_net_params p = { .mac = { 0x52, 0x54, 0, 0x12, 0x34, 0x56 },
 				       .raw_fd_for_tests = true, .vhost = true,
-				       .vhost_path = "/dev/null" };
+				       .vhost_path = "/dev/null", .queue_size = queue_size };
 	struct sim *s = sim_new();
 	char err[256] = "";
 	int sv[2];
@@ -370,6 +370,11 @@ static struct sim *sim_fake(uint64_t vhost_features)
 	assert_int_equal(virtio_net_init(&s->d, &p, err, sizeof(err)), 0);
 	sim_attach(s);
 	return s;
+}
+
+static struct sim *sim_fake(uint64_t vhost_features)
+{
+	return sim_fake_sized(vhost_features, 0);
 }
 
 static void sim_free(struct sim *s)
@@ -639,6 +644,39 @@ static void test_start_hands_over(void **state)
 	sim_free(s);
 }
 
+/* queue-size = 1024, rings of 1024 set by the driver: the kernel is given 1024. */
+static void test_start_queue_size_1024(void **state)
+{
+	struct sim *s = sim_fake_sized(all_vhost, 1024);
+	uint64_t ring[2];
+
+	(void)state;
+	assert_int_equal(s->d.queue_size_max, 1024);
+	pthread_mutex_lock(&s->d.lock);
+	s->d.features = drv_features;
+	for (unsigned int q = 0; q < 2; q++) {
+		/* 16K of descriptors, the avail ring at 16K, the used ring at 20K. */
+		ring[q] = RAM_GPA + RAM_SIZE - 0x10000 + q * 0x8000;
+		assert_int_equal(virtq_init(&s->vqs[q], &s->mem, 1024, ring[q], ring[q] + 0x4000,
+					    ring[q] + 0x5000, true, false), 0);
+	}
+	assert_int_equal(s->d.ops->start(&s->d), 0);
+	s->d.started = true;
+	pthread_mutex_unlock(&s->d.lock);
+	for (unsigned int q = 0; q < 2; q++) {
+		assert_int_equal(fk.num[q], 1024);
+		assert_int_equal(fk.addr[q].desc_user_addr, (uintptr_t)gpa_ptr(s, ring[q]));
+		assert_int_equal(fk.addr[q].avail_user_addr,
+				 (uintptr_t)gpa_ptr(s, ring[q] + 0x4000));
+		assert_int_equal(fk.addr[q].used_user_addr,
+				 (uintptr_t)gpa_ptr(s, ring[q] + 0x5000));
+		assert_int_equal(fk.backend[q], s->fd);
+	}
+	reset(s);
+	assert_int_equal(s->broken, 0);
+	sim_free(s);
+}
+
 /* With INTx (no call eventfd) the VMM moves the packets itself. */
 static void test_intx_falls_back(void **state)
 {
@@ -870,6 +908,7 @@ int main(void)
 		cmocka_unit_test(test_init_offer_and_errors),
 		cmocka_unit_test(test_unusable),
 		cmocka_unit_test(test_start_hands_over),
+		cmocka_unit_test(test_start_queue_size_1024),
 		cmocka_unit_test(test_intx_falls_back),
 		cmocka_unit_test(test_start_failure_undone),
 		cmocka_unit_test(test_real_vhost),

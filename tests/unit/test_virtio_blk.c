@@ -20,6 +20,7 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -28,9 +29,13 @@
 #include "virtio/device.h"
 
 #define MEM_SIZE	(8u << 20)
-#define QSIZE		256
+#define QSIZE		256	/* the driver's ring size unless a test sets another */
 #define MAX_Q		4
+/* Each queue's rings, room for 1024 entries: descriptors, avail, used. */
 #define RING_BASE(q)	(0x10000ULL * ((q) + 1))
+#define AVAIL_OFF	0x4000
+#define USED_OFF	0x5000
+#define RING_BYTES	0x8000
 #define HEAP_BASE	0x100000ULL
 #define IMG_SIZE	(1u << 20)	/* 2048 sectors */
 #define STATUS_UNSET	0xee
@@ -44,6 +49,9 @@ struct buf {
 struct opts {
 	bool readonly, discard, no_image, direct;
 	unsigned int queues;
+	unsigned int queue_size;	/* the device's maximum; 0: its default */
+	unsigned int ring;		/* the size the driver sets; 0: QSIZE */
+	bool indirect;			/* the driver sends each chain as an indirect table */
 	const char *serial;
 	const char *dir;		/* of the image; NULL: /tmp */
 	bool loop;			/* the image behind a loop block device */
@@ -60,6 +68,8 @@ struct tb {
 	char loop_dev[32];
 	int loop_fd;
 	uint64_t heap;
+	unsigned int qsize;		/* the driver's ring size */
+	bool indirect;
 	uint16_t next_desc[MAX_Q], avail_idx[MAX_Q];
 	unsigned int nr_queues;
 	unsigned int notifies[MAX_Q];
@@ -107,17 +117,18 @@ static void queue_setup(struct tb *t, unsigned int q)
 {
 	uint64_t base = RING_BASE(q);
 
-	memset(gp(t, base), 0, 0x4000);
+	memset(gp(t, base), 0, RING_BYTES);
 	t->next_desc[q] = 0;
 	t->avail_idx[q] = 0;
-	assert_int_equal(virtq_init(&t->d.vqs[q], &t->mem, QSIZE, base, base + 0x1000,
-				    base + 0x2000, false, false), 0);
+	assert_int_equal(virtq_init(&t->d.vqs[q], &t->mem, (uint16_t)t->qsize, base,
+				    base + AVAIL_OFF, base + USED_OFF, false, t->indirect), 0);
 }
 
 static void tb_start(struct tb *t)
 {
 	pthread_mutex_lock(&t->d.lock);
-	t->d.features = t->d.host_features | (1ULL << VIRTIO_F_VERSION_1);
+	t->d.features = t->d.host_features | (1ULL << VIRTIO_F_VERSION_1) |
+			(t->indirect ? 1ULL << VIRTIO_F_INDIRECT_DESC : 0);
 	for (unsigned int q = 0; q < t->nr_queues; q++)
 		queue_setup(t, q);
 	assert_int_equal(t->d.ops->start(&t->d), 0);
@@ -162,6 +173,7 @@ static int tb_open(struct tb *t, const struct opts *o, char *err, size_t errlen)
 		.discard = o->discard,
 		.direct = o->direct,
 		.queues = o->queues ? o->queues : 1,
+		.queue_size = o->queue_size,
 		.serial = o->serial,
 	};
 	uint8_t *fill = malloc(IMG_SIZE);
@@ -188,6 +200,8 @@ static int tb_open(struct tb *t, const struct opts *o, char *err, size_t errlen)
 		return ret;
 	t->open = true;
 	t->nr_queues = p.queues;
+	t->qsize = o->ring ? o->ring : QSIZE;
+	t->indirect = o->indirect;
 	t->d.mem = &t->mem;
 	t->d.tops = &fake_tops;
 	t->d.transport = t;
@@ -252,26 +266,44 @@ static int teardown(void **state)
 
 /* The simulated driver. */
 
-static uint16_t tb_chain(struct tb *t, unsigned int q, const struct buf *b, unsigned int n)
+/* Write b[n] as descriptors desc[first...] of a table of size entries (wrapping). */
+static void put_descs(uint8_t *desc, unsigned int size, uint16_t first, const struct buf *b,
+		      unsigned int n)
 {
-	uint8_t *desc = gp(t, RING_BASE(q));
-	uint8_t *avail = gp(t, RING_BASE(q) + 0x1000);
-	uint16_t head = t->next_desc[q];
-
 	for (unsigned int i = 0; i < n; i++) {
-		uint16_t idx = (uint16_t)((head + i) % QSIZE);
+		uint16_t idx = (uint16_t)((first + i) % size);
 		uint8_t *e = desc + 16 * idx;
 		uint16_t flags = (b[i].write ? VIRTQ_DESC_F_WRITE : 0) |
 				 (i + 1 < n ? VIRTQ_DESC_F_NEXT : 0);
-		uint16_t next = (uint16_t)((idx + 1) % QSIZE);
+		uint16_t next = (uint16_t)((idx + 1) % size);
 
 		memcpy(e, &b[i].gpa, 8);
 		memcpy(e + 8, &b[i].len, 4);
 		memcpy(e + 12, &flags, 2);
 		memcpy(e + 14, &next, 2);
 	}
-	t->next_desc[q] = (uint16_t)((head + n) % QSIZE);
-	memcpy(avail + 4 + 2 * (t->avail_idx[q] % QSIZE), &head, 2);
+}
+
+static uint16_t tb_chain(struct tb *t, unsigned int q, const struct buf *b, unsigned int n)
+{
+	uint8_t *desc = gp(t, RING_BASE(q));
+	uint8_t *avail = gp(t, RING_BASE(q) + AVAIL_OFF);
+	uint16_t head = t->next_desc[q];
+
+	if (t->indirect) {
+		/* One ring descriptor pointing at a table of n. */
+		struct buf ind = { tb_alloc(t, 16 * n), 16 * n, false };
+		uint16_t flags = VIRTQ_DESC_F_INDIRECT;
+
+		put_descs(gp(t, ind.gpa), n, 0, b, n);
+		put_descs(desc, t->qsize, head, &ind, 1);
+		memcpy(desc + 16 * head + 12, &flags, 2);
+		n = 1;
+	} else {
+		put_descs(desc, t->qsize, head, b, n);
+	}
+	t->next_desc[q] = (uint16_t)((head + n) % t->qsize);
+	memcpy(avail + 4 + 2 * (t->avail_idx[q] % t->qsize), &head, 2);
 	t->avail_idx[q]++;
 	__atomic_store_n((uint16_t *)(avail + 2), t->avail_idx[q], __ATOMIC_RELEASE);
 	return head;
@@ -279,12 +311,12 @@ static uint16_t tb_chain(struct tb *t, unsigned int q, const struct buf *b, unsi
 
 static uint16_t used_idx(struct tb *t, unsigned int q)
 {
-	return __atomic_load_n((uint16_t *)gp(t, RING_BASE(q) + 0x2000 + 2), __ATOMIC_ACQUIRE);
+	return __atomic_load_n((uint16_t *)gp(t, RING_BASE(q) + USED_OFF + 2), __ATOMIC_ACQUIRE);
 }
 
 static void used_elem(struct tb *t, unsigned int q, uint16_t i, uint32_t *id, uint32_t *len)
 {
-	uint8_t *e = gp(t, RING_BASE(q) + 0x2000 + 4 + 8 * (i % QSIZE));
+	uint8_t *e = gp(t, RING_BASE(q) + USED_OFF + 4 + 8 * (i % t->qsize));
 
 	memcpy(id, e, 4);
 	memcpy(len, e + 4, 4);
@@ -307,6 +339,26 @@ static bool tb_wait(struct tb *t, unsigned int q, uint16_t want)
 		event_loop_run_once(&t->d.loop, 10);
 	}
 	return (int16_t)(used_idx(t, q) - want) >= 0;
+}
+
+/*
+ * The same for many completions, which may come a few per loop round: until
+ * ms milliseconds have passed rather than for a number of rounds.
+ */
+static bool tb_wait_ms(struct tb *t, unsigned int q, uint16_t want, unsigned int ms)
+{
+	struct timespec start, now;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		if ((int16_t)(used_idx(t, q) - want) >= 0)
+			return true;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if ((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000 >
+		    (long)ms)
+			return false;
+		event_loop_run_once(&t->d.loop, 10);
+	}
 }
 
 static uint64_t put_hdr(struct tb *t, uint32_t type, uint64_t sector)
@@ -972,6 +1024,176 @@ static void test_many_in_flight(void **state)
 	free(got);
 }
 
+/* queue-size absent: 256 offered, as before, and seg_max follows it. */
+static void test_queue_size_default(void **state)
+{
+	struct tb *t = *state;
+	struct opts o = { 0 };
+	struct virtio_blk_config c;
+
+	tb_open_ok(t, &o);
+	assert_int_equal(t->d.queue_size_max, 256);
+	memcpy(&c, t->d.config, offsetof(struct virtio_blk_config, unused1));
+	assert_int_equal(c.seg_max, 254);
+}
+
+/* What virtio_blk_init says of a queue size it cannot offer. */
+static void expect_queue_size_refused(struct tb *t, unsigned int size)
+{
+	struct virtio_blk_params p = { .path = t->path, .queues = 1, .queue_size = size };
+	struct virtio_device d;
+	char err[256] = "", want[256];
+
+	assert_int_equal(virtio_device_prepare(&d, "blk1"), 0);
+	assert_int_equal(virtio_blk_init(&d, &p, err, sizeof(err)), -EINVAL);
+	snprintf(want, sizeof(want), "%s: queue size %u: need a power of two from 16 to 1024",
+		 t->path, size);
+	assert_string_equal(err, want);
+	assert_null(d.ops);
+	virtio_device_release(&d);
+}
+
+static void test_queue_size_refused(void **state)
+{
+	struct tb *t = *state;
+	struct opts o = { 0 };
+
+	tb_open_ok(t, &o);		/* for the image */
+	expect_queue_size_refused(t, 1000);
+	expect_queue_size_refused(t, 8);
+	expect_queue_size_refused(t, 2048);
+	expect_queue_size_refused(t, 65536);
+}
+
+/*
+ * queue-size = 1024 and a driver that takes all of it: a full ring of 1024
+ * requests in flight at once (one indirect descriptor each), all taken at
+ * one kick, all completed; then 1024 more, the ring's indexes wrapping.
+ */
+static void test_queue_size_1024_full_ring(void **state)
+{
+	struct tb *t = *state;
+	struct opts o = { .queue_size = 1024, .ring = 1024, .indirect = true };
+	enum { N = 1024 };
+	struct virtio_blk_config c;
+	uint64_t wbuf, rbuf, st[N];
+	uint8_t *want = malloc(512 * N), *got = malloc(512 * N);
+
+	assert_non_null(want);
+	assert_non_null(got);
+	tb_open_ok(t, &o);
+	assert_int_equal(t->d.queue_size_max, 1024);
+	memcpy(&c, t->d.config, offsetof(struct virtio_blk_config, unused1));
+	assert_int_equal(c.seg_max, 1022);
+	wbuf = tb_alloc(t, 512 * N);
+	rbuf = tb_alloc(t, 512 * N);
+	pattern(want, 512 * N, 17);
+	memcpy(gp(t, wbuf), want, 512 * N);
+
+	for (unsigned int i = 0; i < N; i++) {
+		struct buf b[3] = {
+			{ put_hdr(t, VIRTIO_BLK_T_OUT, i), 16, false },
+			{ wbuf + 512 * i, 512, false },
+			{ st[i] = put_status(t), 1, true },
+		};
+
+		tb_chain(t, 0, b, 3);
+	}
+	tb_kick(t, 0);
+	/* No completion is reaped inside the kick: every chain has a request slot. */
+	assert_int_equal(t->d.vqs[0].last_avail, N);
+	assert_int_equal(t->broken, 0);
+	assert_true(tb_wait_ms(t, 0, N, 20000));
+	assert_int_equal(used_idx(t, 0), N);
+	for (unsigned int i = 0; i < N; i++)
+		assert_int_equal(*gp(t, st[i]), VIRTIO_BLK_S_OK);
+	file_read(t, got, 512 * N, 0);
+	assert_memory_equal(got, want, 512 * N);
+
+	/* The second lap reads it all back. */
+	memset(gp(t, rbuf), 0, 512 * N);
+	for (unsigned int i = 0; i < N; i++) {
+		struct buf b[3] = {
+			{ put_hdr(t, VIRTIO_BLK_T_IN, i), 16, false },
+			{ rbuf + 512 * i, 512, true },
+			{ st[i] = put_status(t), 1, true },
+		};
+
+		tb_chain(t, 0, b, 3);
+	}
+	tb_kick(t, 0);
+	assert_int_equal(t->d.vqs[0].last_avail, (uint16_t)(2 * N));
+	assert_true(tb_wait_ms(t, 0, (uint16_t)(2 * N), 20000));
+	for (unsigned int i = 0; i < N; i++)
+		assert_int_equal(*gp(t, st[i]), VIRTIO_BLK_S_OK);
+	assert_memory_equal(gp(t, rbuf), want, 512 * N);
+	assert_int_equal(t->broken, 0);
+	free(want);
+	free(got);
+}
+
+/*
+ * seg_max at queue size 1024: a request of 1022 data buffers with its header
+ * and status is one chain over the whole ring (no indirect descriptors).
+ */
+static void test_queue_size_1024_seg_max(void **state)
+{
+	struct tb *t = *state;
+	struct opts o = { .queue_size = 1024, .ring = 1024 };
+	enum { SEGS = 1022 };
+	static struct buf b[SEGS + 2];
+	uint64_t wbuf, rbuf;
+	uint8_t *want = malloc(512 * SEGS), *got = malloc(512 * SEGS);
+	uint32_t len;
+
+	assert_non_null(want);
+	assert_non_null(got);
+	tb_open_ok(t, &o);
+	wbuf = tb_alloc(t, 512 * SEGS);
+	rbuf = tb_alloc(t, 512 * SEGS);
+	pattern(want, 512 * SEGS, 23);
+	memcpy(gp(t, wbuf), want, 512 * SEGS);
+	b[0] = (struct buf){ put_hdr(t, VIRTIO_BLK_T_OUT, 8), 16, false };
+	for (unsigned int i = 0; i < SEGS; i++)
+		b[1 + i] = (struct buf){ wbuf + 512 * i, 512, false };
+	b[SEGS + 1] = (struct buf){ put_status(t), 1, true };
+	assert_int_equal(tb_send(t, 0, b, SEGS + 2, &len), VIRTIO_BLK_S_OK);
+	assert_int_equal(len, 1);
+	file_read(t, got, 512 * SEGS, 8 * 512);
+	assert_memory_equal(got, want, 512 * SEGS);
+
+	b[0] = (struct buf){ put_hdr(t, VIRTIO_BLK_T_IN, 8), 16, false };
+	for (unsigned int i = 0; i < SEGS; i++)
+		b[1 + i] = (struct buf){ rbuf + 512 * i, 512, true };
+	b[SEGS + 1] = (struct buf){ put_status(t), 1, true };
+	assert_int_equal(tb_send(t, 0, b, SEGS + 2, &len), VIRTIO_BLK_S_OK);
+	assert_int_equal(len, 512 * SEGS + 1);
+	assert_memory_equal(gp(t, rbuf), want, 512 * SEGS);
+	assert_int_equal(t->broken, 0);
+	free(want);
+	free(got);
+}
+
+/* A device that offers 1024 to a driver that sets 16: the small ring works. */
+static void test_queue_size_1024_small_ring(void **state)
+{
+	struct tb *t = *state;
+	struct opts o = { .queue_size = 1024, .ring = 16 };
+	uint64_t buf = tb_alloc(t, 4096);
+
+	tb_open_ok(t, &o);
+	assert_int_equal(t->d.queue_size_max, 1024);
+	memset(gp(t, buf), 0x4e, 4096);
+	/* Write and read back in turn; the ring wraps several times. */
+	for (unsigned int i = 0; i < 40; i++)
+		assert_int_equal(tb_req(t, 0, i % 2 ? VIRTIO_BLK_T_IN : VIRTIO_BLK_T_OUT,
+					8 * (i / 2), buf, 4096, !!(i % 2), NULL),
+				 VIRTIO_BLK_S_OK);
+	assert_int_equal(used_idx(t, 0), 40);
+	assert_true(all_bytes(gp(t, buf), 4096, 0x4e));
+	assert_int_equal(t->broken, 0);
+}
+
 /*
  * Reset while requests are in flight (O_DIRECT reads and writes that go to
  * the disk): nothing touches guest RAM afterwards.
@@ -1068,7 +1290,7 @@ static bool locked_wait_used(struct tb *t, unsigned int q, uint16_t want)
 	uint16_t idx = 0;
 
 	for (int i = 0; i < 1000; i++) {
-		locked_read(t, RING_BASE(q) + 0x2000 + 2, &idx, 2);
+		locked_read(t, RING_BASE(q) + USED_OFF + 2, &idx, 2);
 		if (idx == want)
 			return true;
 		usleep(2000);
@@ -1248,6 +1470,11 @@ int main(void)
 		BOTH(test_chain_outside_ram),
 		BOTH(test_several_queues),
 		BOTH(test_many_in_flight),
+		BOTH(test_queue_size_default),
+		BOTH(test_queue_size_refused),
+		BOTH(test_queue_size_1024_full_ring),
+		BOTH(test_queue_size_1024_seg_max),
+		BOTH(test_queue_size_1024_small_ring),
 		BOTH(test_reset_in_flight),
 		BOTH(test_broken_with_io_in_flight),
 		BOTH(test_device_thread),

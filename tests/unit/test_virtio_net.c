@@ -38,6 +38,11 @@
 #define AVAIL_GPA(q)	(RING_GPA(q) + 16 * QSIZE)
 #define USED_GPA(q)	(RING_GPA(q) + 0x800)
 #define BUF_GPA		(RAM_GPA + 0x4000)
+/* Rings of up to 1024 entries, when a test sets a larger size: the top 64 KiB. */
+#define BIG_RING_GPA(q)	(RAM_GPA + RAM_SIZE - 0x10000 + (uint64_t)(q) * 0x8000)
+#define BIG_AVAIL_OFF	0x4000
+#define BIG_USED_OFF	0x5000
+#define BIG_RING_BYTES	0x10000
 
 struct sim {
 	uint8_t *ram;
@@ -51,7 +56,9 @@ struct sim {
 	uint16_t used_seen[2];
 	uint16_t kicked_idx[2];		/* avail index at the driver's last kick decision */
 	bool event_idx;
-	uint64_t buf_next;
+	unsigned int qsize;		/* the driver's ring size: QSIZE unless a test sets more */
+	uint64_t desc_gpa[2], avail_gpa[2], used_gpa[2];
+	uint64_t buf_next, buf_end;
 	unsigned int notified[2];
 	unsigned int broken;
 };
@@ -88,7 +95,7 @@ static uint64_t buf_alloc(struct sim *s, size_t len)
 	uint64_t gpa = s->buf_next;
 
 	s->buf_next += (len + 63) & ~63ULL;
-	assert_true(s->buf_next <= RAM_GPA + RAM_SIZE);
+	assert_true(s->buf_next <= s->buf_end);
 	return gpa;
 }
 
@@ -101,24 +108,24 @@ struct sbuf {
 /* Make a chain of the buffers available on queue q; its head. */
 static uint16_t add_chain(struct sim *s, unsigned int q, const struct sbuf *b, unsigned int n)
 {
-	uint8_t *desc = gpa_ptr(s, DESC_GPA(q));
-	uint8_t *avail = gpa_ptr(s, AVAIL_GPA(q));
+	uint8_t *desc = gpa_ptr(s, s->desc_gpa[q]);
+	uint8_t *avail = gpa_ptr(s, s->avail_gpa[q]);
 	uint16_t head = s->next_desc[q];
 
 	for (unsigned int i = 0; i < n; i++) {
-		uint16_t idx = (uint16_t)((head + i) % QSIZE);
+		uint16_t idx = (uint16_t)((head + i) % s->qsize);
 		uint8_t *e = desc + 16 * idx;
 		uint16_t flags = (b[i].write ? VIRTQ_DESC_F_WRITE : 0) |
 				 (i + 1 < n ? VIRTQ_DESC_F_NEXT : 0);
-		uint16_t next = (uint16_t)((idx + 1) % QSIZE);
+		uint16_t next = (uint16_t)((idx + 1) % s->qsize);
 
 		memcpy(e, &b[i].gpa, 8);
 		memcpy(e + 8, &b[i].len, 4);
 		memcpy(e + 12, &flags, 2);
 		memcpy(e + 14, &next, 2);
 	}
-	s->next_desc[q] = (uint16_t)((head + n) % QSIZE);
-	memcpy(avail + 4 + 2 * (s->avail_idx[q] % QSIZE), &head, 2);
+	s->next_desc[q] = (uint16_t)((head + n) % s->qsize);
+	memcpy(avail + 4 + 2 * (s->avail_idx[q] % s->qsize), &head, 2);
 	__atomic_thread_fence(__ATOMIC_RELEASE);
 	s->avail_idx[q]++;
 	memcpy(avail + 2, &s->avail_idx[q], 2);
@@ -137,14 +144,14 @@ static uint64_t add_rx(struct sim *s, uint32_t len)
 /* The next used entry of queue q: false when there is none. */
 static bool get_used(struct sim *s, unsigned int q, uint32_t *id, uint32_t *len)
 {
-	uint8_t *used = gpa_ptr(s, USED_GPA(q));
+	uint8_t *used = gpa_ptr(s, s->used_gpa[q]);
 	uint16_t idx;
 
 	memcpy(&idx, used + 2, 2);
 	if (idx == s->used_seen[q])
 		return false;
-	memcpy(id, used + 4 + 8 * (s->used_seen[q] % QSIZE), 4);
-	memcpy(len, used + 8 + 8 * (s->used_seen[q] % QSIZE), 4);
+	memcpy(id, used + 4 + 8 * (s->used_seen[q] % s->qsize), 4);
+	memcpy(len, used + 8 + 8 * (s->used_seen[q] % s->qsize), 4);
 	s->used_seen[q]++;
 	return true;
 }
@@ -160,14 +167,14 @@ static void kick(struct sim *s, unsigned int q)
 /* Kick as a driver does: only when the device asked (flags or avail_event). */
 static bool driver_kick(struct sim *s, unsigned int q)
 {
-	uint8_t *used = gpa_ptr(s, USED_GPA(q));
+	uint8_t *used = gpa_ptr(s, s->used_gpa[q]);
 	uint16_t new_idx = s->avail_idx[q], old = s->kicked_idx[q], ev, flags;
 	bool need;
 
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	s->kicked_idx[q] = new_idx;
 	if (s->event_idx) {
-		memcpy(&ev, used + 4 + 8 * QSIZE, 2);
+		memcpy(&ev, used + 4 + 8 * s->qsize, 2);
 		need = (uint16_t)(new_idx - ev - 1) < (uint16_t)(new_idx - old);
 	} else {
 		memcpy(&flags, used, 2);
@@ -183,12 +190,16 @@ static void start(struct sim *s, uint64_t features)
 	pthread_mutex_lock(&s->d.lock);
 	s->d.features = features;
 	for (unsigned int q = 0; q < 2; q++) {
-		assert_int_equal(virtq_init(&s->vqs[q], &s->mem, QSIZE, DESC_GPA(q),
-					    AVAIL_GPA(q), USED_GPA(q), s->event_idx, false), 0);
+		assert_int_equal(virtq_init(&s->vqs[q], &s->mem, (uint16_t)s->qsize,
+					    s->desc_gpa[q], s->avail_gpa[q], s->used_gpa[q],
+					    s->event_idx, false), 0);
 		s->next_desc[q] = s->avail_idx[q] = s->used_seen[q] = 0;
 		s->kicked_idx[q] = 0;
 	}
-	memset(gpa_ptr(s, RAM_GPA), 0, 0x4000);
+	if (s->qsize > QSIZE)
+		memset(gpa_ptr(s, BIG_RING_GPA(0)), 0, BIG_RING_BYTES);
+	else
+		memset(gpa_ptr(s, RAM_GPA), 0, 0x4000);
 	assert_int_equal(s->d.ops->start(&s->d), 0);
 	s->d.started = true;
 	pthread_mutex_unlock(&s->d.lock);
@@ -226,6 +237,13 @@ static struct sim *sim_new(void)
 	s->mem.regions[0] = (struct guest_region){ RAM_GPA, RAM_SIZE, s->ram };
 	s->mem.nr = 1;
 	s->buf_next = BUF_GPA;
+	s->buf_end = RAM_GPA + RAM_SIZE;
+	s->qsize = QSIZE;
+	for (unsigned int q = 0; q < 2; q++) {
+		s->desc_gpa[q] = DESC_GPA(q);
+		s->avail_gpa[q] = AVAIL_GPA(q);
+		s->used_gpa[q] = USED_GPA(q);
+	}
 	s->fd = s->peer = -1;
 	assert_int_equal(virtio_device_prepare(&s->d, "net0"), 0);
 	return s;
@@ -240,11 +258,29 @@ static void sim_attach(struct sim *s)
 	s->d.transport = s;
 }
 
-/* A device on a socketpair (the raw test mode). */
-static struct sim *sim_raw(void)
+/*
+ * The driver sets rings of size entries (more than QSIZE: in the top 64 KiB
+ * of RAM, which buffers then leave alone). Before start().
+ */
+static void sim_ring_size(struct sim *s, unsigned int size)
+{
+	assert_true(size <= 1024);
+	s->qsize = size;
+	if (size <= QSIZE)
+		return;
+	s->buf_end = BIG_RING_GPA(0);
+	for (unsigned int q = 0; q < 2; q++) {
+		s->desc_gpa[q] = BIG_RING_GPA(q);
+		s->avail_gpa[q] = BIG_RING_GPA(q) + BIG_AVAIL_OFF;
+		s->used_gpa[q] = BIG_RING_GPA(q) + BIG_USED_OFF;
+	}
+}
+
+/* A device on a socketpair (the raw test mode) offering queue_size (0: its default). */
+static struct sim *sim_raw_sized(unsigned int queue_size)
 {
 	struct virtio_net_params p = { .mac = { 0x52, 0x54, 0, 0x12, 0x34, 0x56 },
-				       .raw_fd_for_tests = true };
+				       .raw_fd_for_tests = true, .queue_size = queue_size };
 	struct sim *s = sim_new();
 	char err[256] = "";
 	int sv[2];
@@ -257,6 +293,11 @@ static struct sim *sim_raw(void)
 	sim_attach(s);
 	cur_sim = s;
 	return s;
+}
+
+static struct sim *sim_raw(void)
+{
+	return sim_raw_sized(0);
 }
 
 static void sim_free(struct sim *s)
@@ -779,6 +820,157 @@ static void test_init_errors(void **state)
 	close(pfd[1]);
 }
 
+/* queue-size absent: 256 offered, as before. */
+static void test_queue_size_default(void **state)
+{
+	struct sim *s = sim_raw();
+
+	(void)state;
+	assert_int_equal(s->d.queue_size_max, 256);
+	sim_free(s);
+}
+
+static void expect_queue_size_refused(const char *tap, int fd, unsigned int size)
+{
+	struct virtio_net_params p = { .tap = tap, .fd = fd, .raw_fd_for_tests = !tap,
+				       .queue_size = size };
+	struct virtio_device d;
+	char err[256] = "", want[256];
+
+	if (tap)
+		snprintf(want, sizeof(want),
+			 "tap %s: queue size %u: need a power of two from 64 to 1024", tap, size);
+	else
+		snprintf(want, sizeof(want),
+			 "tap fd %d: queue size %u: need a power of two from 64 to 1024", fd, size);
+	assert_int_equal(virtio_device_prepare(&d, "net1"), 0);
+	assert_int_equal(virtio_net_init(&d, &p, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, want);
+	assert_null(d.ops);
+	virtio_device_release(&d);
+}
+
+static void test_queue_size_refused(void **state)
+{
+	int sv[2];
+
+	(void)state;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+	expect_queue_size_refused(NULL, sv[0], 32);	/* too few for a GSO packet */
+	expect_queue_size_refused(NULL, sv[0], 16);
+	expect_queue_size_refused(NULL, sv[0], 1000);
+	expect_queue_size_refused(NULL, sv[0], 2048);
+	expect_queue_size_refused("tap0", -1, 100);	/* before the tap is touched */
+	close(sv[0]);
+	close(sv[1]);
+}
+
+/*
+ * queue-size = 1024 and a driver that sets rings of 1024: one packet spread
+ * over 1000 merged receive buffers (more than a ring of 256 could hold), the
+ * rest of the ring for a second, the ring's indexes wrapping for a third;
+ * then 1024 transmit chains made available at once all reach the tap.
+ */
+static void test_queue_size_1024(void **state)
+{
+	enum { N = 1024, BUF = 64, SPAN = 1000 };
+	struct sim *s = sim_raw_sized(N);
+	size_t big = BUF * SPAN, rest = BUF * (N - SPAN);
+	uint8_t *pkt = malloc(big), *got = malloc(big), small[HDR + 60], buf[256];
+	unsigned int used = 0, recvd = 0;
+	struct virtio_net_stats st;
+	uint32_t id = 0, len = 0;
+	uint64_t gpa[N], g;
+	uint16_t nb;
+
+	(void)state;
+	assert_non_null(pkt);
+	assert_non_null(got);
+	assert_int_equal(s->d.queue_size_max, N);
+	sim_ring_size(s, N);
+	start(s, mrg_features);
+	for (unsigned int i = 0; i < N; i++)
+		gpa[i] = add_rx(s, BUF);
+
+	make_packet(pkt, big - HDR, 41);
+	assert_int_equal(send(s->peer, pkt, big, 0), (ssize_t)big);
+	assert_true(run(s) > 0);
+	for (unsigned int i = 0; i < SPAN; i++) {
+		assert_true(get_used(s, 0, &id, &len));
+		assert_int_equal(id, i);
+		assert_int_equal(len, BUF);
+		memcpy(got + BUF * i, gpa_ptr(s, gpa[i]), BUF);
+	}
+	assert_false(get_used(s, 0, &id, &len));
+	memcpy(&nb, got + 10, 2);
+	assert_int_equal(nb, SPAN);
+	assert_memory_equal(got, pkt, 10);
+	assert_memory_equal(got + HDR, pkt + HDR, big - HDR);
+
+	/* The last 24 buffers, exactly. */
+	make_packet(pkt, rest - HDR, 42);
+	assert_int_equal(send(s->peer, pkt, rest, 0), (ssize_t)rest);
+	run(s);
+	for (unsigned int i = SPAN; i < N; i++) {
+		assert_true(get_used(s, 0, &id, &len));
+		assert_int_equal(id, i);
+		memcpy(got + BUF * (i - SPAN), gpa_ptr(s, gpa[i]), len);
+	}
+	assert_false(get_used(s, 0, &id, &len));
+	memcpy(&nb, got + 10, 2);
+	assert_int_equal(nb, N - SPAN);
+	assert_memory_equal(got + HDR, pkt + HDR, rest - HDR);
+
+	/* The ring is used up: the next packet waits for a buffer at descriptor 0 again. */
+	make_packet(small, 60, 43);
+	assert_int_equal(send(s->peer, small, sizeof(small), 0), (ssize_t)sizeof(small));
+	run(s);
+	assert_false(get_used(s, 0, &id, &len));
+	g = add_rx(s, 256);
+	kick(s, 0);
+	run(s);
+	assert_true(get_used(s, 0, &id, &len));
+	assert_int_equal(id, 0);
+	assert_int_equal(len, sizeof(small));
+	assert_memory_equal(gpa_ptr(s, g) + HDR, small + HDR, 60);
+
+	/* Transmit: a full ring at one kick, drained as the socket takes it. */
+	for (unsigned int i = 0; i < N; i++) {
+		struct sbuf b = { buf_alloc(s, sizeof(small)), sizeof(small), false };
+
+		make_packet(small, 60, (uint8_t)i);
+		memcpy(gpa_ptr(s, b.gpa), small, sizeof(small));
+		add_chain(s, 1, &b, 1);
+	}
+	kick(s, 1);
+	for (;;) {
+		ssize_t r = recv(s->peer, buf, sizeof(buf), MSG_DONTWAIT);
+
+		if (r < 0) {
+			if (!run(s))
+				break;
+			continue;
+		}
+		make_packet(small, 60, (uint8_t)recvd);
+		assert_int_equal(r, sizeof(small));
+		assert_memory_equal(buf, small, sizeof(small));
+		recvd++;
+	}
+	while (get_used(s, 1, &id, &len))
+		used++;
+	assert_int_equal(recvd, N);
+	assert_int_equal(used, N);
+	virtio_net_get_stats(&s->d, &st);
+	assert_int_equal(st.rx_packets, 3);
+	assert_int_equal(st.rx_dropped, 0);
+	assert_int_equal(st.tx_packets, N);
+	assert_int_equal(st.tx_dropped, 0);
+	assert_int_equal(s->broken, 0);
+	free(pkt);
+	free(got);
+	sim_free(s);
+}
+
 /* A real tap, when this machine lets us make one. */
 
 static int ifflags(const char *name, short set)
@@ -926,6 +1118,9 @@ int main(void)
 		cmocka_unit_test(test_hangup),
 		cmocka_unit_test(test_notify_flags),
 		cmocka_unit_test(test_notify_event_idx),
+		cmocka_unit_test(test_queue_size_default),
+		cmocka_unit_test(test_queue_size_refused),
+		cmocka_unit_test(test_queue_size_1024),
 		cmocka_unit_test(test_real_tap),
 	};
 

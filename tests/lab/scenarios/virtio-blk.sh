@@ -21,6 +21,8 @@ check "the guest's test ran to its end (VMMTEST DONE)" grep -q '^VMMTEST DONE$' 
 check "the guest has /dev/vda, writable (ro $(val BLK RO))" [ "$(val BLK RO)" = 0 ]
 check "the disk is 64 MiB ($(val BLK SIZE) sectors)" [ "$(val BLK SIZE)" = 131072 ]
 check "the disk's serial is the machine file's ($(val BLK SERIAL))" [ "$(val BLK SERIAL)" = lab-disk0 ]
+# Linux's virtio_blk takes as many requests as the ring it was offered holds.
+check "queue-size = 1024: the driver runs 1024 requests deep ($(val BLK TAGS) tags)" [ "$(val BLK TAGS)" = 1024 ]
 check "the guest mounts the ext4 image" [ "$(val BLK MOUNT)" = ok ]
 check "the guest reads the host's file (md5 $(val BLK IN), host $in_sum)" [ "$(val BLK IN)" = "$in_sum" ]
 w=$(val BLK WRITE)
