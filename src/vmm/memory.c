@@ -39,6 +39,28 @@ static int memfd_for(enum hugepages_kind huge)
 	return memfd_create("guest-ram", flags);
 }
 
+/*
+ * Anonymous RAM starting on a 2 MiB boundary: KVM maps guest pages with
+ * large pages only where the guest and host addresses agree modulo 2 MiB,
+ * and transparent huge pages start on such a boundary.
+ */
+#define THP_ALIGN	(2ULL << 20)
+
+static void *map_aligned(uint64_t size, uint64_t align)
+{
+	uint8_t *p = mmap(NULL, size + align, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	uint64_t head;
+
+	if (p == MAP_FAILED)
+		return MAP_FAILED;
+	head = (align - ((uintptr_t)p & (align - 1))) & (align - 1);
+	if (head)
+		munmap(p, head);
+	munmap(p + head + size, align - head);
+	return p + head;
+}
+
 int vm_memory_create(struct vm_memory *m, struct kvm *kvm,
 		     const struct x86_layout *l, enum hugepages_kind huge,
 		     char *err, size_t errlen)
@@ -78,8 +100,7 @@ int vm_memory_create(struct vm_memory *m, struct kvm *kvm,
 	}
 	/* Huge pages are reserved here, so a shortage is an error now, not a SIGBUS later. */
 	m->base = page ? mmap(NULL, m->size, PROT_READ | PROT_WRITE, MAP_SHARED, m->fd, 0) :
-			 mmap(NULL, m->size, PROT_READ | PROT_WRITE,
-			      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+			 map_aligned(m->size, THP_ALIGN);
 	if (m->base == MAP_FAILED) {
 		ret = -errno;
 		m->base = NULL;
