@@ -683,7 +683,9 @@ int vfio_pci_dev_init(struct vfio_pci_dev *pd, const struct pci_func *f,
 
 	if (ops->reset) {
 		ret = ops->reset(pd->dev);
-		if (ret && ret != -ENOTTY && ret != -EINVAL)
+		if (!ret)
+			pr_info("%s: device reset", pd->name);
+		else if (ret != -ENOTTY && ret != -EINVAL)
 			pr_warn("%s: device reset failed: %s", pd->name, strerror(-ret));
 	}
 	ret = ops->cfg_read(dev, 0, c, sizeof(c));

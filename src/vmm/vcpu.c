@@ -180,6 +180,7 @@ static bool vcpu_handle_exit(struct vcpu *v)
 	case KVM_EXIT_SHUTDOWN:
 		/* A triple fault: a PC resets. Linux's last way to reboot. */
 		pr_info("vCPU %u: triple fault, resetting", v->id);
+		vcpu_log_state(v, LOG_INFO);
 		v->stats.other++;
 		vm_request_stop(v->vm, VM_STOP_RESET);
 		return true;
