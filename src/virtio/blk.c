@@ -537,8 +537,7 @@ int virtio_blk_init(struct virtio_device *d, const struct virtio_blk_params *p,
 			 BLK_MAX_QUEUES);
 		return -EINVAL;
 	}
-	if (queue_size < VIRTIO_BLK_QUEUE_SIZE_MIN || queue_size > VIRTIO_BLK_QUEUE_SIZE_MAX ||
-	    (queue_size & (queue_size - 1))) {
+	if (!virtq_size_ok(queue_size, VIRTIO_BLK_QUEUE_SIZE_MIN, VIRTIO_BLK_QUEUE_SIZE_MAX)) {
 		snprintf(err, errlen, "%s: queue size %u: need a power of two from %d to %d",
 			 p->path, queue_size, VIRTIO_BLK_QUEUE_SIZE_MIN, VIRTIO_BLK_QUEUE_SIZE_MAX);
 		return -EINVAL;

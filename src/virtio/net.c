@@ -575,8 +575,7 @@ int virtio_net_init(struct virtio_device *d, const struct virtio_net_params *p,
 	uint64_t f;
 	int ret;
 
-	if (queue_size < VIRTIO_NET_QUEUE_SIZE_MIN || queue_size > VIRTIO_NET_QUEUE_SIZE_MAX ||
-	    (queue_size & (queue_size - 1))) {
+	if (!virtq_size_ok(queue_size, VIRTIO_NET_QUEUE_SIZE_MIN, VIRTIO_NET_QUEUE_SIZE_MAX)) {
 		if (p->tap)
 			snprintf(err, errlen, "tap %s: queue size %u: need a power of two from %d to %d",
 				 p->tap, queue_size, VIRTIO_NET_QUEUE_SIZE_MIN,

@@ -85,7 +85,7 @@ int virtq_init(struct virtq *vq, const struct guest_mem *mem, uint16_t size,
 	void *desc, *avail, *used;
 
 	memset(vq, 0, sizeof(*vq));
-	if (!size || size > VIRTQ_MAX_SIZE || (size & (size - 1))) {
+	if (!virtq_size_ok(size, 1, VIRTQ_MAX_SIZE)) {
 		vq->error = "queue size not a power of two up to 1024";
 		return -EINVAL;
 	}

@@ -17,6 +17,12 @@
 
 #define VIRTQ_MAX_SIZE		1024	/* queue size (a power of two), and chain length */
 
+/* A queue size a device may offer or a driver set: a power of two in [min, max]. */
+static inline bool virtq_size_ok(unsigned int n, unsigned int min, unsigned int max)
+{
+	return n >= min && n <= max && !(n & (n - 1));
+}
+
 #define VIRTQ_DESC_F_NEXT	1
 #define VIRTQ_DESC_F_WRITE	2
 #define VIRTQ_DESC_F_INDIRECT	4

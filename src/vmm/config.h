@@ -15,12 +15,6 @@
 #define CFG_MAX_SERIALS		4
 #define CFG_NAME_MAX		64
 #define CFG_LINE_MAX		1024	/* longest physical line accepted */
-/* queue-size of virtio-blk and virtio-net: powers of two (vmm.ini(5)). */
-#define CFG_QUEUE_SIZE_DEFAULT	256
-#define CFG_QUEUE_SIZE_MAX	1024
-#define CFG_BLK_QUEUE_SIZE_MIN	16
-#define CFG_NET_QUEUE_SIZE_MIN	64
-
 enum console_kind {
 	CONSOLE_NONE,
 	CONSOLE_STDIO,

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "virtio/blk.h"
+#include "virtio/net.h"
 #include "vmm/config_ctx.h"
 
 #define NAME_CHARS	"1 to 63 characters of A-Z a-z 0-9 _ . -"
@@ -575,7 +577,7 @@ static const struct key_desc blk_keys[] = {
 	KEY("discard", set_blk_discard, "a boolean", BOOL_WORDS),
 	KEY("cache", set_blk_cache, "a cache mode", "writeback or direct"),
 	NUMBER("queues", set_blk_queues, 1, 64, "1 to 64"),
-	NUMBER("queue-size", set_blk_queue_size, CFG_BLK_QUEUE_SIZE_MIN, CFG_QUEUE_SIZE_MAX,
+	NUMBER("queue-size", set_blk_queue_size, VIRTIO_BLK_QUEUE_SIZE_MIN, VIRTIO_BLK_QUEUE_SIZE_MAX,
 	       "16, 32, 64, 128, 256, 512 or 1024"),
 	KEY("serial", set_blk_serial, NULL, "at most 20 bytes"),
 	END
@@ -588,7 +590,7 @@ static const struct key_desc net_keys[] = {
 	KEY("mac", set_net_mac, "a MAC address",
 	    "six hex bytes like 52:54:00:12:34:56"),
 	KEY("vhost", set_net_vhost, "a boolean", BOOL_WORDS),
-	NUMBER("queue-size", set_net_queue_size, CFG_NET_QUEUE_SIZE_MIN, CFG_QUEUE_SIZE_MAX,
+	NUMBER("queue-size", set_net_queue_size, VIRTIO_NET_QUEUE_SIZE_MIN, VIRTIO_NET_QUEUE_SIZE_MAX,
 	       "64, 128, 256, 512 or 1024"),
 	END
 };
@@ -755,11 +757,11 @@ static void device_defaults(struct device_config *dev)
 	case DEV_VIRTIO_BLK:
 		dev->blk.discard = true;
 		dev->blk.cache = BLK_CACHE_WRITEBACK;
-		dev->blk.queue_size = CFG_QUEUE_SIZE_DEFAULT;
+		dev->blk.queue_size = VIRTIO_BLK_QUEUE_SIZE_DEFAULT;
 		break;
 	case DEV_VIRTIO_NET:
 		dev->net.fd = -1;
-		dev->net.queue_size = CFG_QUEUE_SIZE_DEFAULT;
+		dev->net.queue_size = VIRTIO_NET_QUEUE_SIZE_DEFAULT;
 		break;
 	case DEV_VIRTIO_CONSOLE:
 		dev->console.kind = CONSOLE_STDIO;

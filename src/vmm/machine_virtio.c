@@ -19,14 +19,6 @@
 #include "vmm/kvm_msi.h"
 #include "vmm/machine.h"
 
-/* What the machine file accepts, the devices take. */
-_Static_assert(CFG_QUEUE_SIZE_DEFAULT == VIRTIO_BLK_QUEUE_SIZE_DEFAULT &&
-	       CFG_BLK_QUEUE_SIZE_MIN == VIRTIO_BLK_QUEUE_SIZE_MIN &&
-	       CFG_QUEUE_SIZE_MAX == VIRTIO_BLK_QUEUE_SIZE_MAX, "virtio-blk queue-size");
-_Static_assert(CFG_QUEUE_SIZE_DEFAULT == VIRTIO_NET_QUEUE_SIZE_DEFAULT &&
-	       CFG_NET_QUEUE_SIZE_MIN == VIRTIO_NET_QUEUE_SIZE_MIN &&
-	       CFG_QUEUE_SIZE_MAX == VIRTIO_NET_QUEUE_SIZE_MAX, "virtio-net queue-size");
-
 struct machine_virtio {
 	struct virtio_device dev;
 	struct virtio_pci vp;
