@@ -173,6 +173,34 @@ report_cpus() {
 }
 
 # On failure, show what the guest and vmm said (as TAP notes).
+# pci_devs VENDOR DEVICE: this host's PCI functions with that ID (0x1234
+# 0x11e8), a BDF a line, in address order.
+pci_devs() {
+	for pd_d in /sys/bus/pci/devices/*; do
+		[ "$(cat "$pd_d/vendor") $(cat "$pd_d/device")" = "$1 $2" ] && echo "${pd_d##*/}"
+	done
+	return 0
+}
+# pci_driver BDF: the driver the function is bound to, or nothing.
+pci_driver() { basename "$(readlink "/sys/bus/pci/devices/$1/driver" 2>/dev/null)" 2>/dev/null; }
+# vfio_bind BDF...: tools/vfio-bind, with vfio-pci and its IOMMU backend
+# loaded (busybox modprobe leaves vfio_iommu_type1 out); its output goes to
+# $OUT/vfio-bind.log.
+vfio_bind() {
+	modprobe vfio-pci 2>/dev/null
+	modprobe vfio_iommu_type1 2>/dev/null
+	sh "$LAB_DIR/../../tools/vfio-bind" "$@" >>"$OUT/vfio-bind.log" 2>&1
+}
+# plan_bar0 JSON NAME...: "BDF ADDR" of BAR0 of each device so named in a
+# pci-topo --json plan, a line each, in address order.
+plan_bar0() {
+	pb_json=$1
+	shift
+	awk -F'"' -v names=" $* " '/"bdf":/ { bdf = $4 }
+		/"name":/ { f = index(names, " " $4 " ") > 0; b = 0 }
+		f && /"index": 0,/ { b = 1 } f && b && /"addr":/ { print bdf, $4; f = b = 0 }' "$pb_json"
+}
+
 vm_tail() {
 	note "--- last console lines ($VM_NAME.log)"
 	tr -d '\r' <"$VM_LOG" | tail -n "${1:-15}" | sed 's/^/#   /'

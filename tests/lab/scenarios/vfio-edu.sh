@@ -14,11 +14,8 @@
 . "$LAB_DIR/scenarios/lib.sh"
 LOOP=200
 
-edu='' edu2=''
-for d in /sys/bus/pci/devices/*; do
-	[ "$(cat "$d/vendor") $(cat "$d/device")" = "0x1234 0x11e8" ] || continue
-	if [ -z "$edu" ]; then edu=${d##*/}; elif [ -z "$edu2" ]; then edu2=${d##*/}; fi
-done
+set -- $(pci_devs 0x1234 0x11e8)
+edu=${1:-} edu2=${2:-}
 if [ -z "$edu" ]; then
 	ok "an edu device to pass through # SKIP none on this host (tests/lab/run gives L1 one)"
 	exit 0
@@ -41,7 +38,7 @@ if [ -n "$edu2" ]; then
 fi
 
 # Not bound yet (no driver, or whatever L1 gave it): refused before KVM.
-drv=$(basename "$(readlink "/sys/bus/pci/devices/$edu/driver" 2>/dev/null)" 2>/dev/null)
+drv=$(pci_driver "$edu")
 if [ "$drv" != vfio-pci ]; then
 	vm_run unbound "$m0"
 	check "vmm refuses edu while it is not bound to vfio-pci: exit 2 (got $VM_RC)" [ "$VM_RC" = 2 ]
@@ -50,17 +47,14 @@ if [ "$drv" != vfio-pci ]; then
 	sed 's/^/#   /' "$OUT/unbound.err" | head -3
 fi
 
-modprobe vfio-pci 2>/dev/null
-modprobe vfio_iommu_type1 2>/dev/null
-sh "$LAB_DIR/../../tools/vfio-bind" "$edu" $edu2 >"$OUT/vfio-bind.log" 2>&1
-drv=$(basename "$(readlink "/sys/bus/pci/devices/$edu/driver" 2>/dev/null)" 2>/dev/null)
+vfio_bind "$edu" $edu2
+drv=$(pci_driver "$edu")
 check "tools/vfio-bind binds edu to vfio-pci (driver: ${drv:-none})" [ "$drv" = vfio-pci ]
 [ "$drv" = vfio-pci ] || { sed 's/^/#   /' "$OUT/vfio-bind.log"; exit 0; }
 
 # Where the plan puts it: pci-topo --json of the same machine file.
 $PCI_TOPO --json -c "$m0" >"$OUT/vfio-edu.json" 2>"$OUT/pci-topo.err"
-plan=$(awk -F'"' '/"bdf":/ { bdf = $4 } /"name": "edu"/ { f = 1 }
-	f && /"index": 0,/ { b = 1 } f && b && /"addr":/ { print bdf, $4; exit }' "$OUT/vfio-edu.json")
+plan=$(plan_bar0 "$OUT/vfio-edu.json" edu)
 plan_bdf=${plan% *} plan_bar=${plan#* }
 check "pci-topo plans edu (${plan:-nothing})" [ -n "$plan" ]
 
@@ -137,9 +131,7 @@ vm_report
 cp "$OUT/report.txt" "$OUT/report-loop.txt"
 if [ -n "$edu2" ]; then
 	$PCI_TOPO --json -c "$mloop" >"$OUT/vfio-edu-$LOOP.json" 2>>"$OUT/pci-topo.err"
-	plan2=$(awk -F'"' '/"bdf":/ { bdf = $4 } /"name": "edu2?"/ { f = 1 }
-		f && /"index": 0,/ { b = 1 } f && b && /"addr":/ { print bdf, $4; f = b = 0 }' \
-		"$OUT/vfio-edu-$LOOP.json" | tr '\n' ' ')
+	plan2=$(plan_bar0 "$OUT/vfio-edu-$LOOP.json" edu edu2 | tr '\n' ' ')
 	seen=$(sed -n 's/^VMMTEST EDU ALL //p' "$OUT/report.txt" | tr '\n' ' ')
 	note "two edus: plan $plan2; guest $seen"
 	r=1

@@ -34,12 +34,10 @@ machine() {
 }
 both=$(machine vfio-group)
 alone=$(machine vfio-group-alone)
-drv() { basename "$(readlink "/sys/bus/pci/devices/$1/driver" 2>/dev/null)" 2>/dev/null; }
+drv() { pci_driver "$1"; }
 
-modprobe vfio-pci 2>/dev/null
-modprobe vfio_iommu_type1 2>/dev/null
+vfio_bind "$ga"
 modprobe uio_pci_generic 2>/dev/null
-sh "$LAB_DIR/../../tools/vfio-bind" "$ga" >"$OUT/vfio-bind.log" 2>&1
 # gb to a host driver, as a function that a host driver still has would be.
 echo uio_pci_generic >"/sys/bus/pci/devices/$gb/driver_override"
 [ -z "$(drv "$gb")" ] || echo "$gb" >"/sys/bus/pci/devices/$gb/driver/unbind"
@@ -54,14 +52,12 @@ check "the message names the group, the other function, its driver and vfio-bind
 	"$OUT/refused.err"
 sed 's/^/#   /' "$OUT/refused.err" | head -3
 
-sh "$LAB_DIR/../../tools/vfio-bind" "$gb" >>"$OUT/vfio-bind.log" 2>&1
+vfio_bind "$gb"
 check "tools/vfio-bind moves $gb to vfio-pci ($(drv "$gb"))" [ "$(drv "$gb")" = vfio-pci ]
 
 # Where the plan puts them: BDF and BAR0 of each.
 $PCI_TOPO --json -c "$both" >"$OUT/vfio-group.json" 2>"$OUT/pci-topo.err"
-plan=$(awk -F'"' '/"bdf":/ { bdf = $4 } /"name": "g[ab]"/ { f = 1 }
-	f && /"index": 0,/ { b = 1 } f && b && /"addr":/ { print bdf, $4; f = b = 0 }' \
-	"$OUT/vfio-group.json" | tr '\n' ' ')
+plan=$(plan_bar0 "$OUT/vfio-group.json" ga gb | tr '\n' ' ')
 note "plan: $plan"
 
 VM_TIMEOUT=180 vm_run group "$both"

@@ -5,13 +5,13 @@
 # back with O_DIRECT (the controller's DMA), its completions by MSI-X, one
 # vector a queue; the doorbells go to the device without exits (vmm traps
 # only the MSI-X pages: its count of trapped accesses elsewhere stays 0).
-# timeout: 240
+# A second machine file has the guest reboot with on-reboot = reset: vmm
+# resets the controller for the new machine, and the guest drives it again.
+# timeout: 420
 . "$LAB_DIR/scenarios/lib.sh"
 
-nvme=''
-for d in /sys/bus/pci/devices/*; do
-	[ "$(cat "$d/vendor") $(cat "$d/device")" = "0x1b36 0x0010" ] && { nvme=${d##*/}; break; }
-done
+set -- $(pci_devs 0x1b36 0x0010)
+nvme=${1:-}
 if [ -z "$nvme" ]; then
 	ok "an NVMe controller to pass through # SKIP none on this host (tests/lab/run gives L1 one)"
 	exit 0
@@ -21,16 +21,13 @@ sed -e "s|@NVME@|$nvme|" "$LAB_VIEW/machines/vfio-nvme.ini" >"$SCRATCH/vfio-nvme
 cp "$SCRATCH/vfio-nvme.ini" "$OUT/"
 m=$SCRATCH_HOST/vfio-nvme.ini
 
-modprobe vfio-pci 2>/dev/null
-modprobe vfio_iommu_type1 2>/dev/null
-sh "$LAB_DIR/../../tools/vfio-bind" "$nvme" >"$OUT/vfio-bind.log" 2>&1
-drv=$(basename "$(readlink "/sys/bus/pci/devices/$nvme/driver" 2>/dev/null)" 2>/dev/null)
+vfio_bind "$nvme"
+drv=$(pci_driver "$nvme")
 check "tools/vfio-bind binds the NVMe controller to vfio-pci (driver: ${drv:-none})" [ "$drv" = vfio-pci ]
 [ "$drv" = vfio-pci ] || { sed 's/^/#   /' "$OUT/vfio-bind.log"; exit 0; }
 
 $PCI_TOPO --json -c "$m" >"$OUT/vfio-nvme.json" 2>"$OUT/pci-topo.err"
-plan=$(awk -F'"' '/"bdf":/ { bdf = $4 } /"name": "nvme"/ { f = 1 }
-	f && /"index": 0,/ { b = 1 } f && b && /"addr":/ { print bdf, $4; exit }' "$OUT/vfio-nvme.json")
+plan=$(plan_bar0 "$OUT/vfio-nvme.json" nvme)
 check "pci-topo plans the controller (${plan:-nothing})" [ -n "$plan" ]
 
 VM_TIMEOUT=200 vm_run nvme "$m"
@@ -71,4 +68,24 @@ r=1
 [ -n "$4" ] && [ "$4" = 0 ] && [ "${reqs:-0}" -gt 0 ] && r=0
 check "the doorbells went to the device: no trapped access outside the MSI-X pages, I/O BARs and ROM (${4:-no count})" [ $r = 0 ]
 grep -q '^VMMTEST DONE$' "$OUT/report.txt" && [ "$VM_RC" = 0 ] || vm_tail 25
+cp "$OUT/report.txt" "$OUT/report-1.txt"
+
+# A guest reset: vmm builds the machine again, resets the controller and
+# sets it up again; the guest's second boot drives it as the first did.
+sed -e 's/l2test=nvme$/l2test=nvmereboot/' -e 's/^on-reboot = poweroff/on-reboot = reset/' \
+	"$SCRATCH/vfio-nvme.ini" >"$SCRATCH/vfio-nvme-reset.ini"
+cp "$SCRATCH/vfio-nvme-reset.ini" "$OUT/"
+VM_TIMEOUT=220 vm_run nvme-reset "$SCRATCH_HOST/vfio-nvme-reset.ini"
+vm_report
+r=1
+[ "$VM_RC" = 0 ] && [ "$(vm_count 'VMMTEST INIT')" = 2 ] && grep -q '^VMMTEST NVME REBOOTING$' "$OUT/report.txt" &&
+	grep -q '^VMMTEST NVME SECONDBOOT$' "$OUT/report.txt" && r=0
+check "the guest reboots with on-reboot = reset, finds its mark on the disk and powers off (exit $VM_RC, init $(vm_count 'VMMTEST INIT') times)" [ $r = 0 ]
+n=$(grep -c 'nvme: host .* at ' "$OUT/nvme-reset.err")
+resets=$(grep -c 'nvme: device reset$' "$OUT/nvme-reset.err")
+check "each machine set the controller up and reset it ($n set-ups, $resets resets)" [ "$n $resets" = "2 2" ]
+r=1
+[ "$(val NVME IN)" = "$want" ] && [ -n "$(val NVME WANT)" ] && [ "$(val NVME WANT)" = "$(val NVME GOT)" ] && r=0
+check "after the reset the guest's nvme driver reads and writes it intact again" [ $r = 0 ]
+[ $r = 0 ] && [ "$VM_RC" = 0 ] || vm_tail 25
 exit 0
