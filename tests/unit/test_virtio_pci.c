@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -287,6 +288,46 @@ static void test_entropy_by_intx(void **state)
 	assert_int_equal(bar_rd(x, x->isr, 1), 0);
 }
 
+/*
+ * The broken-driver warning: the first at once, then at most one per 5 s,
+ * which counts the breaks it did not print. What stderr got is checked.
+ */
+static void test_broken_warning_rate_limited(void **state)
+{
+	struct virtio_device d = { .name = "dev0" };
+	char out[2048] = "";
+	FILE *f = tmpfile();
+	int saved = dup(STDERR_FILENO);
+	size_t n;
+
+	(void)state;
+	assert_non_null(f);
+	assert_true(saved >= 0);
+	fflush(stderr);
+	assert_true(dup2(fileno(f), STDERR_FILENO) >= 0);
+	virtio_device_broken(&d, "first %d", 1);
+	virtio_device_broken(&d, "second");
+	virtio_device_broken(&d, "third");
+	assert_int_equal(d.warn_suppressed, 2);
+	assert_true(d.warn_time_ns > 6000000000ull);
+	d.warn_time_ns -= 6000000000ull;	/* as if 6 s had passed */
+	virtio_device_broken(&d, "fourth");
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	assert_int_equal(d.warn_suppressed, 0);
+	rewind(f);
+	n = fread(out, 1, sizeof(out) - 1, f);
+	out[n] = 0;
+	fclose(f);
+	assert_non_null(strstr(out, "dev0: the driver broke the virtio rules: first 1; "
+				    "device needs a reset\n"));
+	assert_non_null(strstr(out, "dev0: the driver broke the virtio rules: fourth "
+				    "(and 2 more since)\n"));
+	assert_null(strstr(out, "second"));
+	assert_null(strstr(out, "third"));
+}
+
 static void test_broken_driver(void **state)
 {
 	struct fixture *x = *state;
@@ -389,6 +430,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_negotiation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_entropy_by_msix, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_entropy_by_intx, setup, teardown),
+		cmocka_unit_test(test_broken_warning_rate_limited),
 		cmocka_unit_test_setup_teardown(test_broken_driver, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_queue_setup, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pci_cfg_window, setup, teardown),
