@@ -820,6 +820,69 @@ static void test_init_errors(void **state)
 	close(pfd[1]);
 }
 
+/*
+ * fd = N: a tap the caller opened (IFF_TAP, IFF_NO_PI, IFF_VNET_HDR), as a
+ * management program hands one over. The device takes it as it is: made
+ * non-blocking, its offloads probed; a tap opened without IFF_VNET_HDR, or
+ * a tun, is refused with the flag that is missing.
+ */
+static int open_tap(const char *name, short flags)
+{
+	struct ifreq ifr = { .ifr_flags = flags };
+	int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static void test_real_tap_fd(void **state)
+{
+	struct virtio_net_params p = { .tap = NULL, .mac = { 0x52, 0x54, 0, 1, 2, 4 } };
+	struct virtio_device d;
+	char err[256] = "", name[IFNAMSIZ];
+	int fd;
+
+	(void)state;
+	snprintf(name, sizeof(name), "vmmf%d", (int)getpid() % 100000);
+	fd = open_tap(name, IFF_TAP | IFF_NO_PI | IFF_VNET_HDR);
+	if (fd < 0)
+		skip();
+	assert_int_equal(fcntl(fd, F_GETFL) & O_NONBLOCK, 0);
+	assert_int_equal(virtio_device_prepare(&d, "net0"), 0);
+	p.fd = fd;
+	if (virtio_net_init(&d, &p, err, sizeof(err)))
+		fail_msg("tap fd %d (%s): %s", fd, name, err);
+	assert_true(fcntl(fd, F_GETFL) & O_NONBLOCK);
+	assert_true(d.host_features & 1ULL << VIRTIO_NET_F_MAC);
+	assert_true(d.host_features & 1ULL << VIRTIO_NET_F_GUEST_CSUM);
+	virtio_device_release(&d);
+	close(fd);
+
+	fd = open_tap(name, IFF_TAP | IFF_NO_PI);
+	assert_true(fd >= 0);
+	assert_int_equal(virtio_device_prepare(&d, "net0"), 0);
+	p.fd = fd;
+	assert_true(virtio_net_init(&d, &p, err, sizeof(err)) < 0);
+	assert_non_null(strstr(err, "without IFF_VNET_HDR"));
+	virtio_device_release(&d);
+	close(fd);
+
+	fd = open_tap(name, IFF_TUN | IFF_NO_PI | IFF_VNET_HDR);
+	assert_true(fd >= 0);
+	assert_int_equal(virtio_device_prepare(&d, "net0"), 0);
+	p.fd = fd;
+	assert_true(virtio_net_init(&d, &p, err, sizeof(err)) < 0);
+	assert_non_null(strstr(err, "is a tun, not a tap"));
+	virtio_device_release(&d);
+	close(fd);
+}
+
 /* queue-size absent: 256 offered, as before. */
 static void test_queue_size_default(void **state)
 {
@@ -1122,6 +1185,7 @@ int main(void)
 		cmocka_unit_test(test_queue_size_refused),
 		cmocka_unit_test(test_queue_size_1024),
 		cmocka_unit_test(test_real_tap),
+		cmocka_unit_test(test_real_tap_fd),
 	};
 
 	/* Writes to a socketpair whose peer is gone raise it; a tap never does. */
