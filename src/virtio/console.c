@@ -52,6 +52,11 @@ static void console_tx(struct console_dev *c)
 			}
 			break;
 		}
+		if (c->chain.nin) {
+			virtio_device_broken(d, "transmit queue: chain %u has device-writable buffers",
+					     c->chain.head);
+			return;
+		}
 		for (size_t off = 0; off < c->chain.out_len;) {
 			size_t got = virtq_copy_from_out(&c->chain, off, c->buf, sizeof(c->buf));
 

@@ -423,10 +423,22 @@ static void test_malformed_chains(void **state)
 	struct sim *s = sim_new();
 	struct sbuf out_of_ram = { RAM_GPA + RAM_SIZE - 4, 64, false };
 	struct sbuf readable = { BUF_GPA, 16, false };
+	struct sbuf tx_writable[2] = { { BUF_GPA, 4, false }, { BUF_GPA + 64, 16, true } };
 
 	(void)state;
 	start(s);
 	add_chain(s, TXQ, &out_of_ram, 1);
+	kick(s, TXQ);
+	assert_int_equal(s->broken, 1);
+	assert_false(s->d.started);
+	assert_int_equal(s->out_len, 0);
+	sim_free(s);
+
+	/* Output with a buffer the device may write: nothing is printed. */
+	s = sim_new();
+	start(s);
+	memcpy(gpa_ptr(s, BUF_GPA), "oops", 4);
+	add_chain(s, TXQ, tx_writable, 2);
 	kick(s, TXQ);
 	assert_int_equal(s->broken, 1);
 	assert_false(s->d.started);
