@@ -567,6 +567,18 @@ static int topo_error(struct plan_ctx *c, int ret, const char *msg)
 	return plan_fail(c, line, section, name, ret, "%s%s", rest, hint);
 }
 
+/* Buses 0 .. the highest number assigned: the range the ECAM must reach. */
+static unsigned int plan_bus_count(const struct pci_topology *t)
+{
+	unsigned int last = 0;
+
+	for (unsigned int i = 0; i < t->nr_buses; i++) {
+		if (t->buses[i].number > last)
+			last = t->buses[i].number;
+	}
+	return last + 1;
+}
+
 int plan_build(const struct vm_config *cfg, struct host_inventory *inv,
 	       struct vm_plan *plan, char *err, size_t errlen)
 {
@@ -626,6 +638,7 @@ int plan_build(const struct vm_config *cfg, struct host_inventory *inv,
 		topo_error(&c, ret, msg);
 		goto fail;
 	}
+	x86_layout_set_ecam_buses(&plan->layout, plan_bus_count(t));
 	free(c.bridge_func);
 	return 0;
 fail:

@@ -202,6 +202,22 @@ const char *e820_iomem_name(uint32_t type)
 	return "Unknown E820 type";
 }
 
+void x86_layout_set_ecam_buses(struct x86_layout *l, unsigned int nr_buses)
+{
+	uint64_t size;
+
+	if (nr_buses < 1)
+		nr_buses = 1;
+	if (nr_buses > X86_ECAM_SIZE / X86_ECAM_BUS_SIZE)
+		nr_buses = X86_ECAM_SIZE / X86_ECAM_BUS_SIZE;
+	size = (uint64_t)nr_buses * X86_ECAM_BUS_SIZE;
+	for (unsigned int i = 0; i < l->nr_e820; i++) {
+		if (l->e820[i].addr == l->ecam.base && l->e820[i].size == l->ecam.size)
+			l->e820[i].size = size;
+	}
+	l->ecam.size = size;
+}
+
 unsigned int x86_ecam_last_bus(const struct x86_layout *l)
 {
 	uint64_t buses = l->ecam.size / SZ_1M;

@@ -22,7 +22,8 @@
 #define X86_MMIO32_BASE		0xC0000000ULL	/* RAM stops here: 3 GiB */
 #define X86_MMIO32_SIZE		0x20000000ULL	/* 512 MiB */
 #define X86_ECAM_BASE		0xE0000000ULL
-#define X86_ECAM_SIZE		0x10000000ULL	/* 256 buses x 1 MiB */
+#define X86_ECAM_SIZE		0x10000000ULL	/* room for 256 buses x 1 MiB */
+#define X86_ECAM_BUS_SIZE	SZ_1M
 #define X86_IOAPIC_BASE		0xFEC00000ULL
 #define X86_IOAPIC_SIZE		0x1000ULL
 #define X86_IOAPIC_REGS_SIZE	0x400ULL	/* what Linux claims as "IOAPIC 0" */
@@ -97,6 +98,15 @@ unsigned int x86_addr_bits(uint64_t end);
 
 /* The last bus number the layout's ECAM range reaches (0..255). */
 unsigned int x86_ecam_last_bus(const struct x86_layout *l);
+
+/*
+ * Shrink the ECAM range (and its E820 entry) to buses 0 .. nr_buses - 1,
+ * 1 <= nr_buses <= 256: the bus range the MCFG and the host bridge's _CRS
+ * then declare. Linux probes every bus up to the MCFG's last one by port
+ * I/O for peer host bridges (32 config reads a bus), so buses that cannot
+ * exist cost a guest thousands of exits at boot.
+ */
+void x86_layout_set_ecam_buses(struct x86_layout *l, unsigned int nr_buses);
 
 /* The GSI that a root-bus INTx pin (1..4) of device 'slot' is routed to. */
 unsigned int x86_pci_intx_gsi(unsigned int slot, unsigned int pin);

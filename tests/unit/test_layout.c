@@ -114,6 +114,17 @@ static void test_512m(void **state)
 	l.ecam.size = 0;
 	assert_int_equal(x86_ecam_last_bus(&l), 0);
 	l.ecam.size = X86_ECAM_SIZE;
+	/* Sized to a plan's buses: the ECAM and its E820 entry shrink together. */
+	x86_layout_set_ecam_buses(&l, 3);
+	assert_int_equal(l.ecam.size, 3 * SZ_1M);
+	assert_int_equal(x86_ecam_last_bus(&l), 2);
+	assert_e820(&l, 4, 0xE0000000ULL, 3 * SZ_1M, E820_RESERVED);
+	x86_layout_set_ecam_buses(&l, 0);
+	assert_int_equal(l.ecam.size, SZ_1M);
+	x86_layout_set_ecam_buses(&l, 1000);
+	assert_int_equal(l.ecam.size, X86_ECAM_SIZE);
+	assert_e820(&l, 4, 0xE0000000ULL, X86_ECAM_SIZE, E820_RESERVED);
+	assert_int_equal(x86_ecam_last_bus(&l), 0xff);
 	/* No high RAM: the 64-bit window starts at 4 GiB, ends at the HT hole. */
 	assert_int_equal(l.mmio64.base, SZ_4G);
 	assert_int_equal(l.mmio64.size, X86_HT_HOLE_BASE - SZ_4G);

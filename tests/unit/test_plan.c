@@ -162,6 +162,30 @@ static void check_plan(const struct vm_plan *p)
 	assert_int_equal(t->funcs[0].kind, PCI_FUNC_HOST_BRIDGE);
 	assert_int_equal(t->funcs[0].bus, 0);
 	assert_int_equal(t->funcs[0].dev, 0);
+	/*
+	 * The ECAM (so MCFG and _CRS) reaches exactly the buses the plan
+	 * numbers: every one, and none beyond the highest.
+	 */
+	{
+		unsigned int top = 0;
+
+		for (i = 0; i < t->nr_funcs; i++) {
+			const struct pci_func *f = &t->funcs[i];
+
+			assert_true(f->bus <= x86_ecam_last_bus(l));
+			if (f->kind == PCI_FUNC_ROOT_PORT || f->kind == PCI_FUNC_PCI_BRIDGE) {
+				assert_true(f->subordinate <= x86_ecam_last_bus(l));
+				if (f->subordinate > top)
+					top = f->subordinate;
+			}
+		}
+		assert_int_equal(x86_ecam_last_bus(l), top);
+		assert_int_equal(l->ecam.size, (top + 1) * SZ_1M);
+		for (i = 0; i < l->nr_e820; i++) {
+			if (l->e820[i].addr == l->ecam.base)
+				assert_int_equal(l->e820[i].size, l->ecam.size);
+		}
+	}
 	for (i = 0; i < t->nr_funcs; i++) {
 		const struct pci_func *f = &t->funcs[i];
 		const struct plan_func *pf = &p->funcs[i];
