@@ -117,6 +117,7 @@ int config_load_stream(FILE *f, const char *name, struct vm_config *cfg,
 	m->hugepages = HUGEPAGES_OFF;
 	m->phys_bits = 40;
 	m->on_reboot = REBOOT_RESET;
+	m->decompress = DECOMPRESS_VMM;
 	cfg->file = strdup(name);
 	c.dir = cfg_dirname(name);
 	if (!cfg->file || (strchr(name, '/') && !c.dir))

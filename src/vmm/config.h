@@ -34,6 +34,12 @@ enum hugepages_kind {
 	HUGEPAGES_1G,
 };
 
+/* Who decompresses a bzImage's kernel. */
+enum kernel_decompress {
+	DECOMPRESS_VMM,		/* vmm unpacks it (and may cache it); the guest starts in it */
+	DECOMPRESS_GUEST,	/* the bzImage's own decompressor runs in the guest */
+};
+
 enum reboot_action {
 	REBOOT_RESET,		/* reboot the guest in place */
 	REBOOT_POWEROFF,	/* treat reboot as power-off: vmm exits 1 */
@@ -49,6 +55,7 @@ struct machine_config {
 	enum hugepages_kind hugepages;
 	unsigned int phys_bits;		/* guest physical address bits */
 	enum reboot_action on_reboot;
+	enum kernel_decompress decompress;
 	int line;			/* line of the [machine] header, 0 if absent */
 	int kernel_line, initrd_line;
 };

@@ -288,6 +288,21 @@ static int set_on_reboot(struct cfg_ctx *c, struct cfg_item *it,
 	return ret < 0 ? ret : 0;
 }
 
+static int set_kernel_decompress(struct cfg_ctx *c, struct cfg_item *it,
+				 const struct key_desc *k)
+{
+	static const char *const words[] = {
+		[DECOMPRESS_VMM] = "vmm",
+		[DECOMPRESS_GUEST] = "guest",
+		NULL
+	};
+	int ret = parse_word(c, it, k, words);
+
+	if (ret >= 0)
+		it->m->decompress = (enum kernel_decompress)ret;
+	return ret < 0 ? ret : 0;
+}
+
 static int set_serial_console(struct cfg_ctx *c, struct cfg_item *it,
 			      const struct key_desc *k)
 {
@@ -548,6 +563,8 @@ static const struct key_desc machine_keys[] = {
 	KEY("hugepages", set_hugepages, "a huge page size", "off, 2M or 1G"),
 	NUMBER("phys-bits", set_phys_bits, 36, 52, "36 to 52"),
 	KEY("on-reboot", set_on_reboot, "a reboot action", "reset or poweroff"),
+	KEY("kernel-decompress", set_kernel_decompress, "who decompresses the kernel",
+	    "vmm or guest"),
 	END
 };
 

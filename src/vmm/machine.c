@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util/clock.h"
 #include "util/log.h"
 #include "vmm/machine.h"
 
@@ -25,14 +26,6 @@ int machine_check_devices(const struct vm_plan *plan, char *err, size_t errlen)
 			return ret;
 	}
 	return 0;
-}
-
-static double seconds_since(const struct timespec *t0)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
 int machine_create(struct machine *m, const struct vm_plan *plan,
@@ -92,7 +85,7 @@ int machine_create(struct machine *m, const struct vm_plan *plan,
 	ret = machine_boot_prepare(m, err, errlen);
 	if (ret)
 		goto fail;
-	pr_info("machine ready in %.3f s: %u vCPUs, %llu MiB, kernel loaded", seconds_since(&t0),
+	pr_info("machine ready in %.3f s: %u vCPUs, %llu MiB, kernel loaded", clock_seconds_since(&t0),
 		m->vm.nr_vcpus, (unsigned long long)(m->vm.mem.size >> 20));
 	return 0;
 fail:

@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 
+#include "vmm/boot_files.h"
 #include "vmm/config.h"
 #include "vmm/console.h"
 #include "util/event_loop.h"
@@ -22,23 +23,6 @@ struct acpi_pm;
 struct pci_root;
 struct machine_virtio;
 struct machine_vfio;
-
-/* The guest's kernel and initrd, read once and kept across resets. */
-struct boot_files {
-	uint8_t *kernel;
-	size_t kernel_size;
-	uint8_t *initrd;		/* NULL: none */
-	size_t initrd_size;
-};
-
-/*
- * Read the machine's kernel and initrd and check that the kernel is a
- * bzImage we can boot: 0 or a negative errno with "kernel: PATH: ..." (or
- * "initrd: ...") in err.
- */
-int boot_files_load(const struct machine_config *mc, struct boot_files *f,
-		    char *err, size_t errlen);
-void boot_files_free(struct boot_files *f);
 
 struct machine {
 	struct vm vm;

@@ -1,7 +1,8 @@
 /*
  * Getting a machine ready to boot: the kernel and initrd loaded through the
- * 64-bit boot protocol, the ACPI tables written from the plan, and every
- * vCPU's CPUID, MSRs and LAPIC set, with the boot CPU at the kernel's entry.
+ * 64-bit boot protocol (an unpacked kernel placed with fresh KASLR choices
+ * each boot), the ACPI tables written from the plan, and every vCPU's
+ * CPUID, MSRs and LAPIC set, with the boot CPU at the kernel's entry.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -10,7 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/stat.h>
+#include <sys/random.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "util/log.h"
@@ -18,109 +20,8 @@
 #include "x86/acpi.h"
 #include "x86/boot.h"
 #include "x86/boot_cpu.h"
-#include "x86/bzimage.h"
+#include "x86/boot_load.h"
 #include "x86/cpuid.h"
-
-struct loaded_file {
-	uint8_t *data;
-	size_t size;
-};
-
-/*
- * The whole file in memory, read in large pieces: page-faulting a mapping
- * in 4 KiB steps costs one round trip each on network file systems (9p,
- * NFS), many seconds for a kernel.
- */
-static int load_file(const char *path, const char *what, struct loaded_file *f,
-		     char *err, size_t errlen)
-{
-	struct stat st;
-	size_t done = 0;
-	int fd, ret = 0;
-
-	f->data = NULL;
-	f->size = 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st) < 0) {
-		ret = -errno;
-		snprintf(err, errlen, "%s: %s: %s", what, path, strerror(errno));
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode) || st.st_size == 0) {
-		snprintf(err, errlen, "%s: %s: not a regular, non-empty file", what, path);
-		ret = -EINVAL;
-		goto out;
-	}
-	f->size = (size_t)st.st_size;
-	f->data = malloc(f->size);
-	if (!f->data) {
-		snprintf(err, errlen, "%s: %s: out of memory", what, path);
-		ret = -ENOMEM;
-		goto out;
-	}
-	while (done < f->size) {
-		ssize_t n = read(fd, f->data + done, f->size - done);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			ret = n < 0 ? -errno : -EIO;
-			snprintf(err, errlen, "%s: %s: %s", what, path,
-				 n < 0 ? strerror(errno) : "shorter than its size");
-			goto out;
-		}
-		done += (size_t)n;
-	}
-out:
-	if (fd >= 0)
-		close(fd);
-	if (ret) {
-		free(f->data);
-		f->data = NULL;
-	}
-	return ret;
-}
-
-int boot_files_load(const struct machine_config *mc, struct boot_files *f,
-		    char *err, size_t errlen)
-{
-	struct loaded_file k = { 0 }, i = { 0 };
-	struct x86_bzimage img;
-	char why[256];
-	int ret;
-
-	memset(f, 0, sizeof(*f));
-	ret = load_file(mc->kernel, "kernel", &k, err, errlen);
-	if (ret)
-		return ret;
-	ret = x86_bzimage_parse(k.data, k.size, &img, why, sizeof(why));
-	if (ret) {
-		/* why starts with "kernel: ". */
-		snprintf(err, errlen, "kernel: %s:%s", mc->kernel,
-			 strncmp(why, "kernel:", 7) ? why : why + 7);
-		free(k.data);
-		return ret;
-	}
-	if (mc->initrd) {
-		ret = load_file(mc->initrd, "initrd", &i, err, errlen);
-		if (ret) {
-			free(k.data);
-			return ret;
-		}
-	}
-	f->kernel = k.data;
-	f->kernel_size = k.size;
-	f->initrd = i.data;
-	f->initrd_size = i.size;
-	return 0;
-}
-
-void boot_files_free(struct boot_files *f)
-{
-	free(f->kernel);
-	free(f->initrd);
-	memset(f, 0, sizeof(*f));
-}
 
 /* What the DSDT, MADT and MCFG say, from the plan. */
 static void machine_acpi_platform(const struct vm_plan *plan, struct acpi_platform *p)
@@ -242,6 +143,33 @@ fail:
 	return ret;
 }
 
+/* Fresh random bits for each boot's KASLR choices. */
+static void kernel_random(uint64_t r[2])
+{
+	if (getrandom(r, 2 * sizeof(r[0]), GRND_NONBLOCK) != (ssize_t)(2 * sizeof(r[0]))) {
+		struct timespec t;
+
+		/* No entropy yet (early boot of the host): the clock, at least. */
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		r[0] = (uint64_t)t.tv_nsec * 0x9e3779b97f4a7c15ULL ^ (uint64_t)getpid();
+		r[1] = (uint64_t)t.tv_sec * 0xbf58476d1ce4e5b9ULL ^ r[0] >> 17;
+	}
+}
+
+static void log_kernel_placement(const struct boot_files *files, const struct x86_boot_info *bi)
+{
+	if (!bi->unpacked) {
+		pr_info("kernel: bzImage at 0x%llx, %s", (unsigned long long)bi->kernel_addr,
+			boot_kernel_source_name(files->source));
+		return;
+	}
+	pr_info("kernel: %s, at 0x%llx (one of %llu places) and virtual offset 0x%llx (one of %llu)%s",
+		boot_kernel_source_name(files->source), (unsigned long long)bi->kernel_addr,
+		(unsigned long long)bi->phys_slots, (unsigned long long)bi->virt_delta,
+		(unsigned long long)bi->virt_slots,
+		bi->kaslr ? "; KASLR" : "; no KASLR (nokaslr, or a kernel that cannot move)");
+}
+
 int machine_boot_prepare(struct machine *m, char *err, size_t errlen)
 {
 	const struct machine_config *mc = &m->plan->cfg->machine;
@@ -252,6 +180,11 @@ int machine_boot_prepare(struct machine *m, char *err, size_t errlen)
 		.phys_bits = m->plan->layout.phys_bits,
 		.tsc_deadline = ioctl(m->vm.kvm.sys_fd, KVM_CHECK_EXTENSION,
 				      KVM_CAP_TSC_DEADLINE_TIMER) > 0,
+	};
+	struct x86_boot_kernel k = {
+		.file = files->kernel,
+		.len = files->kernel_size,
+		.vmlinux = files->source == BOOT_KERNEL_GUEST ? NULL : &files->vmlinux,
 	};
 	struct kvm_cpuid2 *sup;
 	struct acpi_platform p;
@@ -278,9 +211,11 @@ int machine_boot_prepare(struct machine *m, char *err, size_t errlen)
 	if (ret)
 		goto out;
 
-	ret = x86_boot_load(mem, &m->plan->layout, files->kernel, files->kernel_size,
-			    files->initrd, files->initrd_size, mc->cmdline, al.rsdp_addr,
-			    &bi, err, errlen);
+	kernel_random(k.random);
+	ret = x86_boot_load(mem, &m->plan->layout, &k, files->initrd, files->initrd_size,
+			    mc->cmdline, al.rsdp_addr, &bi, err, errlen);
+	if (!ret)
+		log_kernel_placement(files, &bi);
 	for (unsigned int i = 0; !ret && i < m->vm.nr_vcpus; i++)
 		ret = setup_vcpu(m, i, sup, &cp, &bi, err, errlen);
 out:

@@ -18,6 +18,9 @@ static void usage(FILE *out)
 		"  -c, --config FILE    the machine file (see vmm.ini(5))\n"
 		"      --check          validate the machine file only, then exit\n"
 		"      --sysfs-root DIR read host PCI facts below DIR instead of /sys\n"
+		"      --kernel-cache DIR|off\n"
+		"                       where vmm keeps the kernels it unpacked (default\n"
+		"                       $XDG_CACHE_HOME/vmm/kernels or ~/.cache/vmm/kernels)\n"
 		"  -v, --verbose        say more (repeat for debug output)\n"
 		"  -q, --quiet          errors only\n"
 		"  -h, --help           this text\n"
@@ -34,6 +37,7 @@ int main(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "check", no_argument, NULL, 'C' },
 		{ "sysfs-root", required_argument, NULL, 'S' },
+		{ "kernel-cache", required_argument, NULL, 'K' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -41,6 +45,7 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *file = NULL, *sysfs_root = NULL;
+	struct vmm_options vopts = { .kernel_cache = NULL };
 	struct host_inventory *inv = NULL;
 	struct vm_config cfg;
 	struct vm_plan plan;
@@ -58,6 +63,13 @@ int main(int argc, char **argv)
 			break;
 		case 'S':
 			sysfs_root = optarg;
+			break;
+		case 'K':
+			if (!*optarg) {
+				pr_err("--kernel-cache: expected a directory or off");
+				return EXIT_SETUP;
+			}
+			vopts.kernel_cache = optarg;
 			break;
 		case 'v':
 			if (level < LOG_DEBUG)
@@ -103,7 +115,7 @@ int main(int argc, char **argv)
 		goto out_inv;
 	}
 	pr_info("%s: planned %u PCI functions", file, plan.pci.nr_funcs);
-	ret = vmm_run(&plan);
+	ret = vmm_run(&plan, &vopts);
 	plan_free(&plan);
 out_inv:
 	host_inventory_close(inv);

@@ -100,13 +100,14 @@ static int run_exit_status(const struct vm_config *cfg, enum vm_stop_reason why,
 	}
 }
 
-int vmm_run(const struct vm_plan *plan)
+int vmm_run(const struct vm_plan *plan, const struct vmm_options *opts)
 {
 	const struct vm_config *cfg = plan->cfg;
 	unsigned int nr_cons = run_nr_consoles(cfg);
 	char names[CFG_MAX_SERIALS][8];
 	struct run_ctx rc = { .m = NULL, .sfd = -1 };
 	struct console *cons = NULL;
+	struct kernel_cache cache;
 	struct boot_files files;
 	struct event_loop el;
 	struct machine m;
@@ -121,12 +122,18 @@ int vmm_run(const struct vm_plan *plan)
 		pr_err("%s", err);
 		return EXIT_SETUP;
 	}
-	if (boot_files_load(&cfg->machine, &files, err, sizeof(err)) < 0) {
+	if (kernel_cache_init(&cache, opts->kernel_cache) < 0) {
+		pr_err("out of memory");
+		return EXIT_INTERNAL;
+	}
+	if (boot_files_load(&cfg->machine, &cache, &files, err, sizeof(err)) < 0) {
 		pr_err("%s:%d: [machine] %s", cfg->file,
 		       strncmp(err, "initrd:", 7) ? cfg->machine.kernel_line
 						  : cfg->machine.initrd_line, err);
+		kernel_cache_free(&cache);
 		return EXIT_SETUP;
 	}
+	kernel_cache_free(&cache);
 
 	/* Stop signals arrive through the loop; no thread takes them directly. */
 	sigemptyset(&set);

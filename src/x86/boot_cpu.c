@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "x86/boot_cpu.h"
-#include "x86/bzimage.h"
+#include "x86/boot_load.h"
 
 #define CR0_PE		(1ULL << 0)
 #define CR0_MP		(1ULL << 1)

@@ -5,7 +5,7 @@ VMM="$top_builddir/vmm"
 EX="$top_srcdir/etc/examples"
 . "$top_srcdir/tests/cli/tap.sh"
 
-echo "1..29"
+echo "1..33"
 expect 0 "--help exits 0" "$VMM" --help
 grep -q "Usage: vmm -c FILE" "$tmp/out" && ok "--help prints usage on stdout" || not_ok "--help prints usage on stdout"
 expect 0 "--version exits 0" "$VMM" --version
@@ -62,6 +62,14 @@ expect 2 "a kernel without the HdrS header exits 2" "$VMM" -c "$tmp/z.ini"
 grep -q "^vmm: $tmp/z.ini:2: \[machine\] kernel: $tmp/zeros: .*HdrS" "$tmp/err" &&
 	ok "a missing HdrS magic is said" ||
 	{ not_ok "a missing HdrS magic is said"; sed 's/^/# /' "$tmp/err"; }
+# An ELF file is taken as a vmlinux, and checked as one: a program is not a kernel.
+printf '[machine]\nkernel = /bin/sh\n' >"$tmp/elf.ini"
+expect 2 "an ELF file that is not a kernel exits 2" "$VMM" --kernel-cache=off -c "$tmp/elf.ini"
+grep -q "^vmm: $tmp/elf.ini:2: \[machine\] kernel: /bin/sh: ELF type 3: a kernel is an executable (ET_EXEC)" "$tmp/err" &&
+	ok "the ELF kernel is refused with why" ||
+	{ not_ok "the ELF kernel is refused with why"; sed 's/^/# /' "$tmp/err"; }
+expect 2 "--kernel-cache needs a value" "$VMM" --kernel-cache= -c "$tmp/elf.ini"
+expect_err "vmm: --kernel-cache: expected a directory or off" "an empty --kernel-cache is named"
 printf '[machine]\nkernel = %s/missing-vmlinuz\n' "$tmp" >"$tmp/m.ini"
 expect 2 "a missing kernel exits 2" "$VMM" -c "$tmp/m.ini"
 expect_err "vmm: $tmp/m.ini:2: [machine] kernel: $tmp/missing-vmlinuz: No such file or directory" \

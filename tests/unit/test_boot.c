@@ -22,9 +22,11 @@
 #include <asm/bootparam.h>
 
 #include "hw/guest_mem.h"
+#include "kernel_image.h"
+#include "util/unpack.h"
 #include "x86/boot.h"
 #include "x86/boot_cpu.h"
-#include "x86/bzimage.h"
+#include "x86/boot_load.h"
 #include "x86/layout.h"
 
 #define SZ_2M	0x200000ULL
@@ -73,78 +75,13 @@ static uint8_t *gpa(struct vm *vm, uint64_t addr, uint64_t len)
 	return p;
 }
 
-/* What a synthetic bzImage looks like; img_default() is a modern kernel's header. */
-struct img_opts {
-	uint8_t setup_sects;
-	size_t payload;			/* bytes after the setup code */
-	uint16_t version;
-	uint16_t xloadflags;
-	uint8_t relocatable;
-	uint32_t kernel_alignment;
-	uint64_t pref_address;
-	uint32_t init_size;
-	uint32_t initrd_addr_max;
-	uint32_t cmdline_size;
-	uint32_t syssize;		/* 0: payload / 16 */
-	uint8_t hdr_len;		/* byte 0x201: header end - 0x202; 0: full */
-};
-
-static struct img_opts img_default(void)
-{
-	return (struct img_opts) {
-		.setup_sects = 27,
-		.payload = 0x12345,
-		.version = 0x020f,
-		.xloadflags = XLF_KERNEL_64 | XLF_CAN_BE_LOADED_ABOVE_4G,
-		.relocatable = 1,
-		.kernel_alignment = 0x200000,
-		.pref_address = 0x1000000,
-		.init_size = 0x2000000,
-		.initrd_addr_max = 0x7fffffff,
-		.cmdline_size = 2047,
-	};
-}
-
-static uint8_t *img_build(const struct img_opts *o, size_t *len)
-{
-	size_t setup = ((size_t)(o->setup_sects ? o->setup_sects : 4) + 1) * 512;
-	struct setup_header h;
-	uint8_t *k;
-
-	*len = setup + o->payload;
-	k = calloc(1, *len);
-	assert_non_null(k);
-	for (size_t i = 0; i < o->payload; i++)
-		k[setup + i] = (uint8_t)(i * 7 + 3);
-
-	memset(&h, 0, sizeof(h));
-	h.setup_sects = o->setup_sects;
-	h.syssize = o->syssize ? o->syssize : (uint32_t)(o->payload / 16);
-	h.vid_mode = 0xfffd;			/* the kernel's default: "ask" */
-	h.boot_flag = 0xaa55;
-	h.jump = (uint16_t)(0xeb | (o->hdr_len ? o->hdr_len : 0x6a) << 8);
-	h.header = 0x53726448;
-	h.version = o->version;
-	h.loadflags = LOADED_HIGH;
-	h.code32_start = 0x100000;
-	h.initrd_addr_max = o->initrd_addr_max;
-	h.kernel_alignment = o->kernel_alignment;
-	h.relocatable_kernel = o->relocatable;
-	h.min_alignment = 21;
-	h.xloadflags = o->xloadflags;
-	h.cmdline_size = o->cmdline_size;
-	h.pref_address = o->pref_address;
-	h.init_size = o->init_size;
-	h.handover_offset = 0x190;
-	memcpy(k + 0x1f1, &h, sizeof(h));
-	return k;
-}
-
 static int load(struct vm *vm, const uint8_t *k, size_t klen, const void *initrd, size_t ilen,
 		const char *cmdline, struct x86_boot_info *bi)
 {
+	struct x86_boot_kernel bk = { .file = k, .len = klen };
+
 	err[0] = '\0';
-	return x86_boot_load(&vm->mem, &vm->l, k, klen, initrd, ilen, cmdline,
+	return x86_boot_load(&vm->mem, &vm->l, &bk, initrd, ilen, cmdline,
 			     X86_BOOT_ACPI_BASE, bi, err, sizeof(err));
 }
 
@@ -584,8 +521,8 @@ static void test_bad_images(void **state)
 
 	(void)state;
 	o = img_default();
-	bad_image(vm, &o, patch_magic, "not a bzImage");
-	bad_image(vm, &o, patch_boot_flag, "not a bzImage");
+	bad_image(vm, &o, patch_magic, "neither a bzImage");
+	bad_image(vm, &o, patch_boot_flag, "neither a bzImage");
 	bad_image(vm, &o, patch_tiny, "too small");
 	bad_image(vm, &o, patch_truncate_hdr, "truncated");
 	bad_image(vm, &o, patch_truncate_setup, "truncated: 27 setup sectors");
@@ -613,6 +550,274 @@ static void test_bad_images(void **state)
 	o.pref_address = 0x100000000ULL;
 	bad_image(vm, &o, NULL, "above 4 GiB");
 	vm_free(vm);
+}
+
+/* An unpacked kernel: what the loader places, and where KASLR may put it. */
+struct unpacked {
+	uint8_t *bz, *elf;
+	size_t bzlen, elflen;
+	struct x86_vmlinux vm;
+};
+
+static void unpacked_new(struct unpacked *u, const struct elf_spec *es, const struct img_opts *o)
+{
+	u->elf = elf_build(es, &u->elflen);
+	if (x86_vmlinux_parse(u->elf, u->elflen, &u->vm, err, sizeof(err)))
+		fail_msg("x86_vmlinux_parse: %s", err);
+	u->bz = img_build(o, &u->bzlen);
+}
+
+static void unpacked_free(struct unpacked *u)
+{
+	free(u->bz);
+	free(u->elf);
+}
+
+static int load_unpacked(struct vm *vm, const struct unpacked *u, bool elf_file,
+			 uint64_t r0, uint64_t r1, const void *initrd, size_t ilen,
+			 const char *cmdline, struct x86_boot_info *bi)
+{
+	struct x86_boot_kernel bk = {
+		.file = elf_file ? u->elf : u->bz,
+		.len = elf_file ? u->elflen : u->bzlen,
+		.vmlinux = &u->vm,
+		.random = { r0, r1 },
+	};
+
+	err[0] = '\0';
+	return x86_boot_load(&vm->mem, &vm->l, &bk, initrd, ilen, cmdline, X86_BOOT_ACPI_BASE,
+			     bi, err, sizeof(err));
+}
+
+static uint64_t rd64(const uint8_t *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, 8);
+	return v;
+}
+
+/* The bytes of the ELF's segments, at their offsets from phys, relocated by delta. */
+static void check_kernel_bytes(struct vm *vm, const struct unpacked *u, uint64_t phys,
+			       uint64_t delta)
+{
+	const uint8_t *img = gpa(vm, phys, u->vm.size);
+	uint64_t field = ELF_BASE + 0x100 - u->vm.base;	/* a 64-bit relocation's place */
+
+	/*
+	 * Between the relocated fields (elf_spec_relocs() puts them in the
+	 * first 0x400 bytes of a segment and its last 8): the file's bytes.
+	 */
+	for (unsigned int i = 0; i < u->vm.nr_segs; i++) {
+		const struct x86_vmlinux_seg *sg = &u->vm.segs[i];
+
+		assert_memory_equal(img + sg->offset + 0x400, u->elf + sg->file_offset + 0x400,
+				    sg->filesz - 0x400 - 8);
+	}
+	assert_int_equal(rd64(img + field), rd64(u->elf + u->vm.segs[0].file_offset + 0x100) + delta);
+}
+
+static void test_unpacked_kaslr(void **state)
+{
+	struct elf_spec es = elf_spec_relocs();
+	struct img_opts o = img_default();
+	struct vm *vm = vm_new(MiB(512));
+	size_t ilen = MiB(8) + 77;
+	uint8_t *initrd = pattern(ilen, 9);
+	struct x86_boot_info bi;
+	struct boot_params *bp;
+	struct unpacked u;
+	uint64_t span = o.init_size, lo = 0x1000000, slots;
+
+	(void)state;
+	unpacked_new(&u, &es, &o);
+	if (load_unpacked(vm, &u, false, 12345, 678, initrd, ilen, "console=ttyS0", &bi))
+		fail_msg("x86_boot_load: %s", err);
+	assert_true(bi.unpacked);
+	assert_true(bi.kaslr);
+	/* The initrd at the top; the kernel's places from pref_address up to it. */
+	assert_int_equal(bi.initrd_addr, (MiB(512) - ilen) & ~0xfffULL);
+	assert_memory_equal(gpa(vm, bi.initrd_addr, ilen), initrd, ilen);
+	slots = (bi.initrd_addr - lo - span) / SZ_2M + 1;
+	assert_int_equal(bi.phys_slots, slots);
+	assert_int_equal(bi.kernel_addr, lo + 12345 % slots * SZ_2M);
+	assert_true(bi.kernel_addr + span <= bi.initrd_addr);
+	assert_int_equal(bi.kernel_end, bi.kernel_addr + span);
+	assert_int_equal(bi.entry, bi.kernel_addr + 0x40);
+	/* Linux's own arithmetic for the virtual offset: 2 MiB steps in 1 GiB. */
+	assert_int_equal(bi.virt_slots, 1 + (SZ_1G - ELF_BASE - span) / SZ_2M);
+	assert_int_equal(bi.virt_delta, 678 % bi.virt_slots * SZ_2M);
+	check_kernel_bytes(vm, &u, bi.kernel_addr, bi.virt_delta);
+	/* The kernel is told its placement was randomized. */
+	bp = (struct boot_params *)gpa(vm, X86_BOOT_ZERO_PAGE, sizeof(*bp));
+	assert_int_equal(bp->hdr.loadflags & (LOADED_HIGH | KASLR_FLAG), LOADED_HIGH | KASLR_FLAG);
+	assert_int_equal(bp->hdr.version, 0x020f);
+	assert_int_equal(bp->hdr.init_size, o.init_size);
+	assert_int_equal(bp->hdr.code32_start, bi.kernel_addr);
+	assert_int_equal(bp->hdr.ramdisk_image, bi.initrd_addr);
+
+	/* The last of each: as high and as far as it may go. */
+	memset(gpa(vm, lo, MiB(400)), 0, MiB(400));
+	if (load_unpacked(vm, &u, false, slots - 1, bi.virt_slots - 1, initrd, ilen, NULL, &bi))
+		fail_msg("x86_boot_load: %s", err);
+	assert_int_equal(bi.kernel_addr, lo + (slots - 1) * SZ_2M);
+	assert_true(bi.kernel_addr + span <= bi.initrd_addr);
+	assert_true(ELF_BASE + bi.virt_delta + span <= SZ_1G);
+	check_kernel_bytes(vm, &u, bi.kernel_addr, bi.virt_delta);
+
+	/* nokaslr: where it was linked, as the kernel's decompressor does. */
+	if (load_unpacked(vm, &u, false, 12345, 678, initrd, ilen, "quiet nokaslr console=ttyS0", &bi))
+		fail_msg("x86_boot_load: %s", err);
+	assert_false(bi.kaslr);
+	assert_int_equal(bi.kernel_addr, lo);
+	assert_int_equal(bi.virt_delta, 0);
+	check_kernel_bytes(vm, &u, lo, 0);
+	assert_int_equal(bp->hdr.loadflags & KASLR_FLAG, 0);
+	/* Only the word itself counts. */
+	if (load_unpacked(vm, &u, false, 12345, 678, initrd, ilen, "nokaslrx", &bi))
+		fail_msg("x86_boot_load: %s", err);
+	assert_true(bi.kaslr);
+
+	/* Without an initrd the kernel may go up to the end of low RAM. */
+	if (load_unpacked(vm, &u, false, 0, 0, NULL, 0, NULL, &bi))
+		fail_msg("x86_boot_load: %s", err);
+	assert_int_equal(bi.phys_slots, (MiB(512) - lo - span) / SZ_2M + 1);
+	assert_int_equal(bi.initrd_addr, 0);
+
+	unpacked_free(&u);
+	free(initrd);
+	vm_free(vm);
+}
+
+/* An ELF vmlinux given as the kernel: runs where it was linked, header made up. */
+static void test_elf_kernel(void **state)
+{
+	struct elf_spec es = elf_spec_default();
+	struct img_opts o = img_default();
+	struct vm *vm = vm_new(MiB(256));
+	size_t ilen = MiB(2);
+	uint8_t *initrd = pattern(ilen, 3);
+	struct x86_boot_info bi;
+	struct boot_params *bp;
+	struct unpacked u;
+
+	(void)state;
+	unpacked_new(&u, &es, &o);
+	if (load_unpacked(vm, &u, true, 999, 999, initrd, ilen, "console=ttyS0", &bi))
+		fail_msg("x86_boot_load: %s", err);
+	assert_true(bi.unpacked);
+	/* No relocation table, no setup header: nothing to randomize. */
+	assert_false(bi.kaslr);
+	assert_int_equal(bi.phys_slots, 1);
+	assert_int_equal(bi.virt_slots, 1);
+	assert_int_equal(bi.kernel_addr, ELF_BASE);
+	assert_int_equal(bi.virt_delta, 0);
+	assert_int_equal(bi.entry, ELF_BASE + 0x40);
+	assert_memory_equal(gpa(vm, ELF_BASE, 0x5000), u.elf + u.vm.segs[0].file_offset, 0x5000);
+	assert_true(bi.initrd_addr >= ELF_BASE + u.vm.size);
+	bp = (struct boot_params *)gpa(vm, X86_BOOT_ZERO_PAGE, sizeof(*bp));
+	assert_int_equal(bp->hdr.boot_flag, 0xaa55);
+	assert_int_equal(bp->hdr.header, 0x53726448);
+	assert_int_equal(bp->hdr.version, 0x020f);
+	assert_int_equal(bp->hdr.type_of_loader, 0xff);
+	assert_int_equal(bp->hdr.loadflags, LOADED_HIGH);
+	assert_int_equal(bp->hdr.cmdline_size, 2047);
+	assert_int_equal(bp->hdr.ramdisk_image, bi.initrd_addr);
+	assert_int_equal(bp->hdr.ramdisk_size, ilen);
+	assert_int_equal(bp->hdr.cmd_line_ptr, X86_BOOT_CMDLINE);
+	unpacked_free(&u);
+
+	/* With a relocation table it moves virtually, not physically. */
+	es = elf_spec_relocs();
+	unpacked_new(&u, &es, &o);
+	if (load_unpacked(vm, &u, true, 999, 999, initrd, ilen, NULL, &bi))
+		fail_msg("x86_boot_load: %s", err);
+	assert_true(bi.kaslr);
+	assert_int_equal(bi.kernel_addr, ELF_BASE);
+	assert_int_equal(bi.virt_delta, 999 % bi.virt_slots * SZ_2M);
+	check_kernel_bytes(vm, &u, ELF_BASE, bi.virt_delta);
+	assert_int_equal(bp->hdr.loadflags & KASLR_FLAG, KASLR_FLAG);
+
+	/* Without the parsed kernel, an ELF file cannot be placed. */
+	{
+		struct x86_boot_kernel bk = { .file = u.elf, .len = u.elflen };
+
+		assert_int_equal(x86_boot_load(&vm->mem, &vm->l, &bk, NULL, 0, NULL, 0, &bi,
+					       err, sizeof(err)), -EINVAL);
+	}
+	unpacked_free(&u);
+	free(initrd);
+	vm_free(vm);
+}
+
+static void test_unpacked_no_room(void **state)
+{
+	struct elf_spec es = elf_spec_relocs();
+	struct img_opts o = img_default();
+	struct vm *vm = vm_new(MiB(64));
+	struct x86_boot_info bi;
+	struct unpacked u;
+	uint8_t *initrd = pattern(MiB(20), 1);
+
+	(void)state;
+	/* 16 MiB + 32 MiB of init_size fit in 64 MiB; a 20 MiB initrd does not. */
+	unpacked_new(&u, &es, &o);
+	assert_int_equal(load_unpacked(vm, &u, false, 1, 1, initrd, MiB(20), NULL, &bi), -ENOSPC);
+	assert_non_null(strstr(err, "initrd: "));
+	assert_int_equal(load_unpacked(vm, &u, false, 1, 1, initrd, MiB(10), NULL, &bi), 0);
+	/* Between 16 MiB and the initrd at 54 MiB: 16, 18, 20 or 22 MiB. */
+	assert_int_equal(bi.initrd_addr, MiB(54));
+	assert_int_equal(bi.phys_slots, 4);
+	assert_int_equal(bi.kernel_addr, MiB(18));
+	unpacked_free(&u);
+	/* A kernel that needs more than there is. */
+	o.init_size = MiB(60);
+	unpacked_new(&u, &es, &o);
+	assert_int_equal(load_unpacked(vm, &u, false, 1, 1, NULL, 0, NULL, &bi), -ENOSPC);
+	assert_non_null(strstr(err, "kernel: needs guest RAM up to 0x4c00000"));
+	unpacked_free(&u);
+	free(initrd);
+	vm_free(vm);
+}
+
+static void test_cmdline_has(void **state)
+{
+	(void)state;
+	assert_true(x86_cmdline_has("nokaslr", "nokaslr"));
+	assert_true(x86_cmdline_has("a nokaslr b", "nokaslr"));
+	assert_true(x86_cmdline_has("a\tnokaslr", "nokaslr"));
+	assert_false(x86_cmdline_has("nokaslr=1", "nokaslr"));
+	assert_false(x86_cmdline_has("xnokaslr nokaslry", "nokaslr"));
+	assert_false(x86_cmdline_has("", "nokaslr"));
+	assert_false(x86_cmdline_has(NULL, "nokaslr"));
+}
+
+static void test_payload(void **state)
+{
+	static const uint8_t data[] = "\xfd" "7zXZ compressed bytes, then the size: \x78\x56\x34\x12";
+	struct img_opts o = img_default();
+	const void *p;
+	size_t klen, plen, ulen;
+	uint8_t *k;
+
+	(void)state;
+	o.data = data;
+	o.data_len = sizeof(data) - 1;
+	k = img_build(&o, &klen);
+	assert_int_equal(x86_bzimage_payload(k, klen, &p, &plen, &ulen, err, sizeof(err)), 0);
+	assert_ptr_equal(p, k + (o.setup_sects + 1) * 512 + IMG_STUB);
+	assert_int_equal(plen, sizeof(data) - 1);
+	assert_int_equal(ulen, 0x12345678);
+	/* Its length running past the file's end. */
+	assert_int_equal(x86_bzimage_payload(k, klen - 1, &p, &plen, &ulen, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "runs past the file's end"));
+	free(k);
+	/* A header that does not say where it is. */
+	o = img_default();
+	k = img_build(&o, &klen);
+	assert_int_equal(x86_bzimage_payload(k, klen, &p, &plen, &ulen, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "does not say where"));
+	free(k);
 }
 
 /* Walk the tables from CR3 as the MMU would (4-level, 4 KiB/2 MiB/1 GiB pages). */
@@ -936,9 +1141,62 @@ static void test_real_kernel(void **state)
 	assert_int_equal(translate(vm, s.cr3, bi.entry, &pa), 0);
 	assert_int_equal(pa, bi.entry);
 	assert_int_equal(translate(vm, s.cr3, bi.initrd_addr + ilen - 1, &pa), 0);
+	vm_free(vm);
+
+	/* Unpacked on the host, placed and relocated as its decompressor would. */
+	{
+		const void *payload;
+		size_t plen, ulen;
+		struct x86_vmlinux vml;
+		struct x86_boot_kernel bk = { .file = k, .len = klen, .vmlinux = &vml,
+					      .random = { 7, 123 } };
+		enum unpack_format fmt;
+		uint8_t *u;
+		const uint8_t *guest;
+		uint32_t w;
+		uint64_t off, want = 0, got;
+
+		assert_int_equal(x86_bzimage_payload(k, klen, &payload, &plen, &ulen, err, sizeof(err)), 0);
+		fmt = unpack_detect(payload, plen);
+		print_message("%s: %s payload, %zu bytes, unpacks to %zu\n", kpath,
+			      unpack_format_name(fmt), plen, ulen);
+		assert_true(unpack_supported(fmt));
+		u = malloc(ulen);
+		assert_non_null(u);
+		if (unpack(fmt, payload, plen, u, ulen, err, sizeof(err)))
+			fail_msg("unpack: %s", err);
+		if (x86_vmlinux_parse(u, ulen, &vml, err, sizeof(err)))
+			fail_msg("x86_vmlinux_parse: %s", err);
+		assert_int_equal(vml.base, img.pref_address);
+		assert_non_null(vml.relocs);
+		vm = vm_new(MiB(512));
+		if (x86_boot_load(&vm->mem, &vm->l, &bk, initrd, ilen, "console=ttyS0", 0, &bi,
+				  err, sizeof(err)))
+			fail_msg("x86_boot_load: %s", err);
+		print_message("placed at 0x%llx, virtual offset 0x%llx (%llu and %llu choices)\n",
+			      (unsigned long long)bi.kernel_addr, (unsigned long long)bi.virt_delta,
+			      (unsigned long long)bi.phys_slots, (unsigned long long)bi.virt_slots);
+		assert_true(bi.kaslr);
+		assert_int_not_equal(bi.virt_delta, 0);
+		assert_int_equal(bi.entry, bi.kernel_addr + vml.entry);
+		/* The first 64-bit relocation: its field moved by the offset. */
+		memcpy(&w, vml.relocs + 4, 4);
+		off = (uint64_t)(int64_t)(int32_t)w - X86_START_KERNEL_MAP - vml.base;
+		guest = gpa(vm, bi.kernel_addr, vml.size);
+		memcpy(&got, guest + off, 8);
+		for (unsigned int i = 0; i < vml.nr_segs; i++) {
+			if (off >= vml.segs[i].offset && off < vml.segs[i].offset + vml.segs[i].filesz)
+				memcpy(&want, u + vml.segs[i].file_offset + (off - vml.segs[i].offset), 8);
+		}
+		assert_int_equal(got, want + bi.virt_delta);
+		print_message("first 64-bit relocation at +0x%llx: 0x%llx -> 0x%llx\n",
+			      (unsigned long long)off, (unsigned long long)want,
+			      (unsigned long long)got);
+		free(u);
+		vm_free(vm);
+	}
 	free(k);
 	free(initrd);
-	vm_free(vm);
 }
 
 int main(void)
@@ -956,6 +1214,11 @@ int main(void)
 		cmocka_unit_test(test_cmdline_limit),
 		cmocka_unit_test(test_ram_too_small),
 		cmocka_unit_test(test_bad_images),
+		cmocka_unit_test(test_unpacked_kaslr),
+		cmocka_unit_test(test_elf_kernel),
+		cmocka_unit_test(test_unpacked_no_room),
+		cmocka_unit_test(test_cmdline_has),
+		cmocka_unit_test(test_payload),
 		cmocka_unit_test(test_page_tables),
 		cmocka_unit_test(test_sregs_gdt),
 		cmocka_unit_test(test_regs),

@@ -92,6 +92,7 @@ static void test_machine_defaults(void **state)
 	assert_int_equal(cfg.machine.hugepages, HUGEPAGES_OFF);
 	assert_int_equal(cfg.machine.phys_bits, 40);
 	assert_int_equal(cfg.machine.on_reboot, REBOOT_RESET);
+	assert_int_equal(cfg.machine.decompress, DECOMPRESS_VMM);
 	assert_int_equal(cfg.machine.line, 1);
 	assert_int_equal(cfg.machine.kernel_line, 2);
 	assert_int_equal(cfg.machine.initrd_line, 0);
@@ -121,7 +122,8 @@ static void test_machine_all_keys(void **state)
 		"cmdline = console=hvc0 quiet\n"
 		"hugepages = 2M\n"
 		"phys-bits = 52\n"
-		"on-reboot = poweroff\n", &cfg);
+		"on-reboot = poweroff\n"
+		"kernel-decompress = guest\n", &cfg);
 	assert_string_equal(cfg.machine.name, "big-vm_1.0");
 	assert_int_equal(cfg.machine.cpus, 64);
 	assert_int_equal(cfg.machine.memory, 4ULL << 30);
@@ -131,6 +133,7 @@ static void test_machine_all_keys(void **state)
 	assert_int_equal(cfg.machine.hugepages, HUGEPAGES_2M);
 	assert_int_equal(cfg.machine.phys_bits, 52);
 	assert_int_equal(cfg.machine.on_reboot, REBOOT_POWEROFF);
+	assert_int_equal(cfg.machine.decompress, DECOMPRESS_GUEST);
 	assert_int_equal(cfg.machine.line, 2);
 	assert_int_equal(cfg.machine.kernel_line, 6);
 	assert_int_equal(cfg.machine.initrd_line, 7);
@@ -956,9 +959,9 @@ BAD(not_key_value, MACHINE "cpus 2\n",
 BAD(no_key, MACHINE "= 2\n",
     "t.ini:3: [machine]: no key before \"=\", expected KEY = VALUE")
 BAD(unknown_machine_key, MACHINE "ram = 1G\n",
-    "t.ini:3: [machine] ram: unknown key, expected one of name, cpus, memory, kernel, initrd, cmdline, hugepages, phys-bits, on-reboot")
+    "t.ini:3: [machine] ram: unknown key, expected one of name, cpus, memory, kernel, initrd, cmdline, hugepages, phys-bits, on-reboot, kernel-decompress")
 BAD(key_case, MACHINE "CPUS = 2\n",
-    "t.ini:3: [machine] CPUS: unknown key, expected one of name, cpus, memory, kernel, initrd, cmdline, hugepages, phys-bits, on-reboot")
+    "t.ini:3: [machine] CPUS: unknown key, expected one of name, cpus, memory, kernel, initrd, cmdline, hugepages, phys-bits, on-reboot, kernel-decompress")
 BAD(unknown_serial_key, MACHINE "[serial \"com1\"]\nbaud = 9600\n",
     "t.ini:4: [serial \"com1\"] baud: unknown key, expected console")
 BAD(duplicate_key, MACHINE "cpus = 2\ncpus = 4\n",
@@ -993,6 +996,8 @@ BAD(phys_bits, MACHINE "phys-bits = 57\n",
     "t.ini:3: [machine] phys-bits: 57 is out of range, expected 36 to 52")
 BAD(on_reboot, MACHINE "on-reboot = halt\n",
     "t.ini:3: [machine] on-reboot: \"halt\" is not a reboot action, expected reset or poweroff")
+BAD(kernel_decompress, MACHINE "kernel-decompress = host\n",
+    "t.ini:3: [machine] kernel-decompress: \"host\" is not who decompresses the kernel, expected vmm or guest")
 BAD(machine_name, MACHINE "name = my vm\n",
     "t.ini:3: [machine] name: \"my vm\" is not a valid name, expected 1 to 63 characters of A-Z a-z 0-9 _ . -")
 BAD(indented_keys, MACHINE "[device \"disk0\"]\n    type = virtio-blk\n    path = disk.img\n",
@@ -1194,6 +1199,7 @@ int main(void)
 		BAD_TEST(hugepages_default_memory),
 		BAD_TEST(phys_bits),
 		BAD_TEST(on_reboot),
+		BAD_TEST(kernel_decompress),
 		BAD_TEST(machine_name),
 		BAD_TEST(cmdline_too_long),
 		BAD_TEST(indented_keys),
