@@ -1,17 +1,28 @@
 # bench-boot: figures, not verdicts. Seconds from launch to the guest's first
-# line (VMMTEST INIT) for vmm, QEMU -M microvm and QEMU -M q35, all on KVM with
-# the in-kernel irqchip and the same kernel, initramfs and command line;
+# line (VMMTEST INIT), all on KVM with the in-kernel irqchip and the same
+# bzImage, initramfs and command line, for:
+#   vmm          vmm unpacking the kernel, its kernel cache warm (the usual case
+#                once a kernel has been booted)
+#   vmm-cold     the same with the cache emptied first: vmm decompresses the
+#                kernel, then boots it (and fills the cache)
+#   vmm-guest    vmm with kernel-decompress = guest: the bzImage's own
+#                decompressor runs in the guest, as under QEMU
+#   microvm      QEMU -M microvm
+#   q35          QEMU -M q35
 # BENCH_RUNS boots each (median), fewer when a round would take the bench past
 # BENCH_BUDGET seconds.
 # timeout: 600
 . "$LAB_DIR/scenarios/lib.sh"
 runs=${BENCH_RUNS:-3}
-budget=${BENCH_BUDGET:-240}
+budget=${BENCH_BUDGET:-360}
 t0=$(now)
 append="console=ttyS0 quiet loglevel=1 panic=-1 edd=off l2test=poweroff"
 qemu_args="-enable-kvm -cpu host -smp 1 -m 256 -nodefaults -no-user-config
 	-display none -monitor none -no-reboot -serial stdio
 	-kernel $LAB_WORK/vmlinuz -initrd $LAB_WORK/initramfs-l2.cpio.gz"
+cache=$SCRATCH/kernel-cache
+cache_host=$SCRATCH_HOST/kernel-cache
+impls="vmm-cold vmm vmm-guest microvm q35"
 note "figure: bench-boot in $([ -n "$HOSTRUN" ] && echo "L1 (nested KVM under TCG)" || echo "this host's KVM"), $runs runs each"
 # Load each program once, so that no timed run pays for a cold cache.
 $QEMU --version >/dev/null 2>&1
@@ -19,9 +30,17 @@ $VMM --version >/dev/null 2>&1
 
 # boot IMPL RUN: one boot; appends "IMPL SECONDS" (or "IMPL -") to $OUT/times.
 boot() {
-	# shellcheck disable=SC2086 # $QEMU and $qemu_args are word lists
+	# shellcheck disable=SC2086 # $VMM, $QEMU and $qemu_args are word lists
 	case $1 in
-	vmm) VM_TIMEOUT=90 vm_start "vmm-$2" bench ;;
+	vmm-cold)
+		rm -rf "$cache"
+		VM_TIMEOUT=90 vm_cmd "$1-$2" /dev/null $VMM -v --kernel-cache="$cache_host" \
+			-c "$MACHINES/bench.ini" ;;
+	vmm)
+		VM_TIMEOUT=90 vm_cmd "$1-$2" /dev/null $VMM -v --kernel-cache="$cache_host" \
+			-c "$MACHINES/bench.ini" ;;
+	vmm-guest)
+		VM_TIMEOUT=90 vm_cmd "$1-$2" /dev/null $VMM -v -c "$MACHINES/bench-guest.ini" ;;
 	microvm)
 		# The in-kernel irqchip, as vmm has. microvm's default (split
 		# irqchip, second IOAPIC) panicked L1 ("corrupted stack end
@@ -39,11 +58,14 @@ boot() {
 		vm_wait_exit 5 || true
 		note "$1 run $2: no VMMTEST INIT (exit status $VM_RC); $(tr -d '\r' <"$OUT/$VM_NAME.err" | tail -1)"
 	fi
+	case $1 in
+	vmm*) grep -h 'kernel:' "$OUT/$VM_NAME.err" | sed 's/^/#   /' ;;
+	esac
 }
 : >"$OUT/times"
 i=1
 while [ $i -le "$runs" ]; do
-	for impl in vmm microvm q35; do boot $impl $i; done
+	for impl in $impls; do boot "$impl" $i; done
 	# Another round, at the mean round's length, must fit in the budget.
 	if [ $i -lt "$runs" ] && [ "$(awk -v t="$(since "$t0")" -v i=$i -v b="$budget" \
 		'BEGIN { print (t + t / i > b) }')" = 1 ]; then
@@ -57,13 +79,22 @@ median() {
 	awk -v i="$1" '$1 == i && $2 != "-" { print $2 }' "$OUT/times" | sort -n |
 		awk '{ v[NR] = $1 } END { if (NR) printf "%.2f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
-med_vmm=none med_microvm=none
-for impl in vmm microvm q35; do
-	m=$(median $impl)
-	eval "med_$impl=\${m:-none}"
-	note "figure: $impl: launch to guest init, median ${m:-none (never reached)} s ($(awk -v i=$impl '$1 == i { printf "%s ", $2 }' "$OUT/times"))"
+for impl in $impls; do
+	m=$(median "$impl")
+	eval "med_$(echo "$impl" | tr - _)=\${m:-none}"
+	note "figure: $impl: launch to guest init, median ${m:-none (never reached)} s ($(awk -v i="$impl" '$1 == i { printf "%s ", $2 }' "$OUT/times"))"
 done
-if [ "$med_vmm" != none ] && [ "$med_microvm" != none ]; then
-	note "figure: vmm/microvm ratio $(awk -v a="$med_vmm" -v b="$med_microvm" 'BEGIN { printf "%.2f", a / b }')"
-fi
+# ratio NAME A B: A / B as a figure, when both were measured.
+ratio() {
+	[ "$2" != none ] && [ "$3" != none ] &&
+		note "figure: $1 ratio $(awk -v a="$2" -v b="$3" 'BEGIN { printf "%.2f", a / b }')"
+	return 0
+}
+# shellcheck disable=SC2154 # med_*: set by the eval above
+{
+	ratio vmm/microvm "$med_vmm" "$med_microvm"
+	ratio vmm-cold/microvm "$med_vmm_cold" "$med_microvm"
+	ratio vmm-guest/microvm "$med_vmm_guest" "$med_microvm"
+	ratio vmm/q35 "$med_vmm" "$med_q35"
+}
 exit 0
