@@ -15,8 +15,24 @@
 
 /* zlib counts in uInt: feed it at most this much at a time. */
 #define ZLIB_CHUNK	(1u << 30)
-/* The largest zstd window accepted: 1 GiB, more than any kernel needs. */
+/*
+ * What a decoder may allocate is bounded by the output it is to make: a
+ * stream's header could otherwise ask for gigabytes of dictionary (xz,
+ * lzma) or window (zstd). A window larger than the whole output is of no
+ * use anyway.
+ */
+#define DECODER_MEM_SLACK	(64u << 20)
+#define ZSTD_WINDOW_LOG_MIN	20
 #define ZSTD_WINDOW_LOG_MAX	30
+
+static unsigned int zstd_window_log(size_t out_len)
+{
+	unsigned int log = ZSTD_WINDOW_LOG_MIN;
+
+	while (log < ZSTD_WINDOW_LOG_MAX && ((size_t)1 << log) < out_len)
+		log++;
+	return log;
+}
 
 static const struct {
 	enum unpack_format f;
@@ -72,6 +88,8 @@ static const char *lzma_why(lzma_ret r)
 	switch (r) {
 	case LZMA_MEM_ERROR:
 		return "out of memory";
+	case LZMA_MEMLIMIT_ERROR:
+		return "asks for more decoder memory than its size warrants";
 	case LZMA_FORMAT_ERROR:
 		return "not in the format its magic says";
 	case LZMA_OPTIONS_ERROR:
@@ -100,8 +118,8 @@ static int unpack_lzma(enum unpack_format f, const void *in, size_t in_len, void
 	uint8_t spare;
 	lzma_ret r;
 
-	r = f == UNPACK_XZ ? lzma_stream_decoder(&s, UINT64_MAX, 0)
-			   : lzma_alone_decoder(&s, UINT64_MAX);
+	r = f == UNPACK_XZ ? lzma_stream_decoder(&s, (uint64_t)out_len + DECODER_MEM_SLACK, 0)
+			   : lzma_alone_decoder(&s, (uint64_t)out_len + DECODER_MEM_SLACK);
 	if (r != LZMA_OK) {
 		snprintf(err, errlen, "%s: %s", name, lzma_why(r));
 		return r == LZMA_MEM_ERROR ? -ENOMEM : -EINVAL;
@@ -191,7 +209,7 @@ static int unpack_zstd(const void *in, size_t in_len, void *out, size_t out_len,
 		snprintf(err, errlen, "zstd: out of memory");
 		return -ENOMEM;
 	}
-	ZSTD_DCtx_setParameter(d, ZSTD_d_windowLogMax, ZSTD_WINDOW_LOG_MAX);
+	ZSTD_DCtx_setParameter(d, ZSTD_d_windowLogMax, (int)zstd_window_log(out_len));
 	for (;;) {
 		size_t before_in = ib.pos, before_out = ob.pos;
 

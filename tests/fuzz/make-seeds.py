@@ -131,3 +131,65 @@ write("fuzz_virtio_pci", "net",
       queue_chains(1, [[(BUF + 0x800, len(frame), False)]]) +
       bring_up(0x7, 0) + bring_up(0x8, 1, vec=1) + doorbell(1) + doorbell(0) +
       bytes([8, 100, 0]) + RUN + ISR_READ)
+
+
+# fuzz_kernel: a small ELF kernel (two segments at 16 MiB and 18 MiB, the
+# second with bss, one relocation of each kind), as it is and inside bzImages
+# whose payload is gzip and xz (BCJ x86, CRC32), as Linux's build makes them.
+def elf_kernel():
+    base, kmap = 0x1000000, 0xffffffff80000000
+    segs = [(base, 0x1000, 0x1000), (base + 0x200000, 0x800, 0x2000)]
+    off = 0x1000
+    body = bytearray(off + 0x1000 + segs[-1][1])  # the image ends with the last segment
+    ph = b""
+    for i, (pa, filesz, memsz) in enumerate(segs):
+        fo = off + i * 0x1000
+        body[fo:fo + filesz] = bytes((j * 7 + i) & 0xff for j in range(filesz))
+        ph += struct.pack("<IIQQQQQQ", 1, 6, fo, kmap + pa, pa, filesz, memsz, 0x200000)
+    eh = (b"\x7fELF" + bytes([2, 1, 1]) + bytes(9) +
+          struct.pack("<HHIQQQIHHHHHH", 2, 62, 1, base + 0x40, 64, 0, 0, 64, 56,
+                      len(segs), 64, 0, 0))
+    body[0:len(eh)] = eh
+    body[64:64 + len(ph)] = ph
+    k = lambda pa, o: (kmap + pa + o) & 0xffffffff
+    relocs = [0, k(base, 0x100), 0, k(base + 0x200000, 0x10), 0, k(base, 0x200)]
+    return bytes(body) + struct.pack("<%dI" % len(relocs), *relocs)
+
+
+def bzimage(payload):
+    setup_sects, stub = 3, 0x100
+    k = bytearray((setup_sects + 1) * 512 + stub + len(payload))
+    k[0x1f1] = setup_sects
+    struct.pack_into("<I", k, 0x1f4, (len(k) - (setup_sects + 1) * 512) // 16)  # syssize
+    struct.pack_into("<H", k, 0x1fe, 0xaa55)
+    k[0x200:0x202] = b"\xeb\x6a"  # jump: the header runs to 0x26c
+    k[0x202:0x206] = b"HdrS"
+    struct.pack_into("<H", k, 0x206, 0x020f)
+    k[0x211] = 1  # loadflags: LOADED_HIGH
+    struct.pack_into("<I", k, 0x22c, 0x7fffffff)  # initrd_addr_max
+    struct.pack_into("<I", k, 0x230, 0x200000)  # kernel_alignment
+    k[0x234] = 1  # relocatable_kernel
+    struct.pack_into("<H", k, 0x236, 1)  # xloadflags: XLF_KERNEL_64
+    struct.pack_into("<I", k, 0x238, 2047)  # cmdline_size
+    struct.pack_into("<II", k, 0x248, stub, len(payload))  # payload_offset, _length
+    struct.pack_into("<Q", k, 0x258, 0x1000000)  # pref_address
+    struct.pack_into("<I", k, 0x260, 0x400000)  # init_size
+    k[(setup_sects + 1) * 512 + stub:] = payload
+    return bytes(k)
+
+
+def with_size(stream, n):
+    return stream + struct.pack("<I", n)
+
+
+import gzip  # noqa: E402
+import lzma  # noqa: E402
+
+kern = elf_kernel()
+write("fuzz_kernel", "vmlinux", kern)
+write("fuzz_kernel", "bzimage-gzip", bzimage(gzip.compress(kern, mtime=0)))
+write("fuzz_kernel", "bzimage-xz",
+      bzimage(with_size(lzma.compress(kern, format=lzma.FORMAT_XZ, check=lzma.CHECK_CRC32,
+                                      filters=[{"id": lzma.FILTER_X86},
+                                               {"id": lzma.FILTER_LZMA2, "preset": 6}]),
+                        len(kern))))
