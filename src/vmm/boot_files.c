@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -99,6 +100,7 @@ static void drop_unpacked(struct boot_files *f)
 		munmap(f->unpacked, f->unpacked_len);
 	f->unpacked = NULL;
 	f->unpacked_len = 0;
+	f->unpacked_file = false;
 	memset(&f->vmlinux, 0, sizeof(f->vmlinux));
 }
 
@@ -119,6 +121,7 @@ static bool unpack_from_cache(const struct kernel_cache *cache, const uint8_t *k
 	}
 	f->unpacked = p;
 	f->unpacked_len = len;
+	f->unpacked_file = true;
 	f->source = BOOT_KERNEL_CACHED;
 	return true;
 }
@@ -130,6 +133,8 @@ struct kernel_store {
 	uint8_t key[KERNEL_CACHE_KEY_SIZE];
 	const void *data;		/* f->unpacked: read only, outlives the thread */
 	size_t len;
+	int ret;			/* kernel_cache_put()'s */
+	int done_fd;			/* an eventfd, written when the thread ends */
 };
 
 static void *kernel_store_run(void *arg)
@@ -139,10 +144,13 @@ static void *kernel_store_run(void *arg)
 	char why[512];
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if (kernel_cache_put(&ks->cache, ks->key, ks->data, ks->len, why, sizeof(why)))
+	ks->ret = kernel_cache_put(&ks->cache, ks->key, ks->data, ks->len, why, sizeof(why));
+	if (ks->ret)
 		pr_info("kernel cache: not used: %s", why);
 	else
 		pr_info("kernel cache: %s: kept in %.3f s", ks->cache.dir, clock_seconds_since(&t0));
+	if (eventfd_write(ks->done_fd, 1) < 0)
+		pr_warn("kernel cache: eventfd: %m");
 	return NULL;
 }
 
@@ -164,7 +172,10 @@ static void unpack_to_cache(const struct kernel_cache *cache, const uint8_t *key
 	memcpy(ks->key, key, sizeof(ks->key));
 	ks->data = f->unpacked;
 	ks->len = f->unpacked_len;
-	if (pthread_create(&ks->thread, NULL, kernel_store_run, ks)) {
+	ks->done_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (ks->done_fd < 0 || pthread_create(&ks->thread, NULL, kernel_store_run, ks)) {
+		if (ks->done_fd >= 0)
+			close(ks->done_fd);
 		kernel_cache_free(&ks->cache);
 		free(ks);
 		return;
@@ -172,14 +183,62 @@ static void unpack_to_cache(const struct kernel_cache *cache, const uint8_t *key
 	f->store = ks;
 }
 
+static void kernel_store_end(struct boot_files *f)
+{
+	close(f->store->done_fd);
+	kernel_cache_free(&f->store->cache);
+	free(f->store);
+	f->store = NULL;
+}
+
+int boot_files_store_fd(const struct boot_files *f)
+{
+	return f->store ? f->store->done_fd : -1;
+}
+
 static void kernel_store_wait(struct boot_files *f)
 {
 	if (!f->store)
 		return;
 	pthread_join(f->store->thread, NULL);
-	kernel_cache_free(&f->store->cache);
-	free(f->store);
-	f->store = NULL;
+	kernel_store_end(f);
+}
+
+/*
+ * Once the cache holds what we unpacked, the cache's file serves later
+ * boots: its pages are shared, and can be given back between boots.
+ */
+static void kernel_store_adopt(struct boot_files *f)
+{
+	struct kernel_store *ks = f->store;
+	struct x86_vmlinux vm;
+	eventfd_t done;
+	char why[256];
+	void *p;
+
+	/* Its eventfd is the thread's last act: once it reads, join at once. */
+	if (!ks || eventfd_read(ks->done_fd, &done) < 0)
+		return;
+	pthread_join(ks->thread, NULL);
+	if (!ks->ret && kernel_cache_get(&ks->cache, ks->key, ks->len, &p) == 0) {
+		if (x86_vmlinux_parse(p, ks->len, &vm, why, sizeof(why)) == 0) {
+			munmap(f->unpacked, f->unpacked_len);
+			f->unpacked = p;
+			f->vmlinux = vm;
+			f->unpacked_file = true;
+		} else {
+			munmap(p, ks->len);
+		}
+	}
+	kernel_store_end(f);
+}
+
+void boot_files_loaded(struct boot_files *f)
+{
+	kernel_store_adopt(f);
+	/* The next boot faults them back from the page cache. */
+	if (f->unpacked && f->unpacked_file)
+		madvise(f->unpacked, f->unpacked_len, MADV_DONTNEED);
 }
 
 /*

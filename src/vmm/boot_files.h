@@ -35,6 +35,7 @@ struct boot_files {
 	struct x86_vmlinux vmlinux;
 	void *unpacked;			/* mapping of the unpacked kernel; NULL: none */
 	size_t unpacked_len;
+	bool unpacked_file;		/* a mapping of the cache's file, not anonymous memory */
 	/* Storing a kernel just unpacked into the cache, while the guest boots. */
 	struct kernel_store *store;
 };
@@ -51,6 +52,22 @@ struct boot_files {
 int boot_files_load(const struct machine_config *mc, const struct kernel_cache *cache,
 		    struct boot_files *f, char *err, size_t errlen);
 void boot_files_free(struct boot_files *f);
+
+/*
+ * A boot has placed the kernel in guest memory: until the next boot (a
+ * reset) needs it again, vmm keeps no pages of it that it can give back.
+ * A cache file's mapping is dropped from memory (the next boot faults it in
+ * again, from the page cache); a kernel just unpacked is swapped for the
+ * cache's file once that has been written.
+ */
+void boot_files_loaded(struct boot_files *f);
+
+/*
+ * While a kernel just unpacked is being written to the cache: an eventfd
+ * that becomes readable when that is done, for the caller to call
+ * boot_files_loaded() again then, between boots. -1: nothing to wait for.
+ */
+int boot_files_store_fd(const struct boot_files *f);
 
 /* "decompressed by the guest", "unpacked by vmm", ... for messages. */
 const char *boot_kernel_source_name(enum boot_kernel_source s);

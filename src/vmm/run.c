@@ -21,6 +21,9 @@
 struct run_ctx {
 	struct machine *m;		/* the machine running now, or NULL */
 	int sfd;
+	struct event_loop *el;
+	struct boot_files *files;
+	int store_fd;			/* watched until the kernel cache has its entry */
 };
 
 static void run_signal(void *opaque, uint32_t events)
@@ -34,6 +37,31 @@ static void run_signal(void *opaque, uint32_t events)
 	pr_info("signal %u: stopping the guest", si.ssi_signo);
 	if (rc->m)
 		machine_stop_on_signal(rc->m, (int)si.ssi_signo);
+}
+
+/*
+ * A boot has loaded the kernel: vmm's own copy of it can go (see
+ * boot_files_loaded()), or as soon as the kernel cache has written it, which
+ * its eventfd tells the loop. The loop runs only while no boot is loading,
+ * so nothing reads the copy meanwhile.
+ */
+static void run_kernel_stored(void *opaque, uint32_t events);
+
+static void run_files_loaded(struct run_ctx *rc)
+{
+	if (rc->store_fd >= 0)
+		event_loop_del(rc->el, rc->store_fd);
+	boot_files_loaded(rc->files);
+	rc->store_fd = boot_files_store_fd(rc->files);
+	if (rc->store_fd >= 0 &&
+	    event_loop_add(rc->el, rc->store_fd, EPOLLIN, run_kernel_stored, rc) < 0)
+		rc->store_fd = -1;	/* then at the next boot */
+}
+
+static void run_kernel_stored(void *opaque, uint32_t events)
+{
+	(void)events;
+	run_files_loaded(opaque);
 }
 
 /* The consoles: the UARTs', then the virtio consoles' in device order. */
@@ -105,7 +133,7 @@ int vmm_run(const struct vm_plan *plan, const struct vmm_options *opts)
 	const struct vm_config *cfg = plan->cfg;
 	unsigned int nr_cons = run_nr_consoles(cfg);
 	char names[CFG_MAX_SERIALS][8];
-	struct run_ctx rc = { .m = NULL, .sfd = -1 };
+	struct run_ctx rc = { .m = NULL, .sfd = -1, .store_fd = -1 };
 	struct console *cons = NULL;
 	struct kernel_cache cache;
 	struct boot_files files;
@@ -152,6 +180,8 @@ int vmm_run(const struct vm_plan *plan, const struct vmm_options *opts)
 		pr_err("signalfd: %m");
 		goto out_loop;
 	}
+	rc.el = &el;
+	rc.files = &files;
 	cons = calloc(nr_cons ? nr_cons : 1, sizeof(*cons));
 	if (!cons) {
 		pr_err("out of memory");
@@ -171,6 +201,7 @@ int vmm_run(const struct vm_plan *plan, const struct vmm_options *opts)
 			break;
 		}
 		boots++;
+		run_files_loaded(&rc);
 		rc.m = &m;
 		why = machine_run(&m);
 		rc.m = NULL;

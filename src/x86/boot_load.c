@@ -4,7 +4,6 @@
  * randomized here), the initrd and the command line in guest RAM, and the
  * zero page (Documentation/arch/x86/boot.rst).
  */
-#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -13,6 +12,7 @@
 
 #include "x86/boot_cpu.h"
 #include "x86/boot_load.h"
+#include "x86/cmdline.h"
 
 #define BZ_LOADER_UNDEFINED	0xff		/* type_of_loader: not an assigned id */
 #define BZ_VID_MODE_NORMAL	0xffff
@@ -104,24 +104,49 @@ static int place_kernel(const struct guest_mem *mem, const struct x86_bzimage *i
 	return 0;
 }
 
-/* Below 'limit', above 'floor': the highest page for 'ilen' bytes of initrd. */
+/*
+ * Below 'limit', above 'floor', clear of the command line's memmap=
+ * regions: the highest page for 'ilen' bytes of initrd.
+ */
 static int initrd_spot(uint64_t limit, const char *why, uint64_t floor, size_t ilen,
-		       uint64_t *addr, char *err, size_t errlen)
+		       const struct x86_mem_avoid *avoid, uint64_t *addr, char *err,
+		       size_t errlen)
 {
-	if (ilen > limit || ((limit - ilen) & ~(SZ_4K - 1)) < floor) {
+	uint64_t at = ilen <= limit ? (limit - ilen) & ~(SZ_4K - 1) : 0;
+	bool moved = true;
+
+	while (ilen <= limit && at >= floor && moved) {
+		moved = false;
+		for (unsigned int i = 0; i < avoid->nr; i++) {
+			const struct addr_range *r = &avoid->regions[i];
+
+			if (at < r->base + r->size && r->base < at + ilen) {
+				if (r->base < ilen) {
+					at = 0;
+					floor = floor ? floor : 1;
+					break;
+				}
+				at = (r->base - ilen) & ~(SZ_4K - 1);
+				moved = true;
+			}
+		}
+	}
+	if (ilen > limit || at < floor) {
 		snprintf(err, errlen,
 			 "initrd: %zu bytes (%" PRIu64 " MiB) do not fit between the kernel's end 0x%" PRIx64
-			 " and 0x%" PRIx64 " (%s): %" PRIu64 " MiB are free there",
+			 " and 0x%" PRIx64 " (%s)%s: %" PRIu64 " MiB are free there",
 			 ilen, (uint64_t)((ilen + SZ_1M - 1) / SZ_1M), floor, limit, why,
+			 avoid->nr ? ", around the memmap= regions" : "",
 			 (uint64_t)(limit > floor ? (limit - floor) / SZ_1M : 0));
 		return -ENOSPC;
 	}
-	*addr = (limit - ilen) & ~(SZ_4K - 1);
+	*addr = at;
 	return 0;
 }
 
-/* Where an initrd may end: initrd_addr_max + 1, RAM below the hole, 4 GiB. */
-static uint64_t initrd_limit(uint32_t initrd_addr_max, uint64_t ram_end, const char **why)
+/* Where an initrd may end: initrd_addr_max + 1, RAM below the hole, mem=, 4 GiB. */
+static uint64_t initrd_limit(uint32_t initrd_addr_max, uint64_t ram_end,
+			     const struct x86_mem_avoid *avoid, const char **why)
 {
 	uint64_t limit = (uint64_t)initrd_addr_max + 1;
 
@@ -129,6 +154,10 @@ static uint64_t initrd_limit(uint32_t initrd_addr_max, uint64_t ram_end, const c
 	if (ram_end < limit) {
 		limit = ram_end;
 		*why = "the end of RAM below the 32-bit hole";
+	}
+	if (avoid->limit < limit) {
+		limit = avoid->limit;
+		*why = "the mem= limit on the command line";
 	}
 	return limit > SZ_4G ? SZ_4G : limit;
 }
@@ -147,15 +176,16 @@ static int put_initrd(const struct guest_mem *mem, uint64_t addr, const void *in
 }
 
 static int place_initrd(const struct guest_mem *mem, const struct x86_bzimage *img,
-			uint64_t ram_end, const void *initrd, size_t ilen,
-			struct x86_boot_info *out, char *err, size_t errlen)
+			uint64_t ram_end, const struct x86_mem_avoid *avoid,
+			const void *initrd, size_t ilen, struct x86_boot_info *out,
+			char *err, size_t errlen)
 {
 	const char *why = "";
 	uint64_t addr;
 	int ret;
 
-	ret = initrd_spot(initrd_limit(img->initrd_addr_max, ram_end, &why), why,
-			  align_up(out->kernel_end, SZ_4K), ilen, &addr, err, errlen);
+	ret = initrd_spot(initrd_limit(img->initrd_addr_max, ram_end, avoid, &why), why,
+			  align_up(out->kernel_end, SZ_4K), ilen, avoid, &addr, err, errlen);
 	return ret ? ret : put_initrd(mem, addr, initrd, ilen, out, err, errlen);
 }
 
@@ -244,30 +274,33 @@ static int write_zero_page(const struct guest_mem *mem, const struct x86_layout 
 	return 0;
 }
 
-bool x86_cmdline_has(const char *cmdline, const char *option)
+/*
+ * The places for a kernel of 'span' bytes from 'lo' up, 'align' apart, below
+ * 'top' and clear of the command line's memmap= regions: how many, and the
+ * one numbered 'pick' (from 0) in *at.
+ */
+static uint64_t kernel_places(uint64_t lo, uint64_t top, uint64_t span, uint64_t align,
+			      const struct x86_mem_avoid *avoid, uint64_t pick, uint64_t *at)
 {
-	size_t n = strlen(option);
-	const char *p = cmdline;
+	uint64_t n = 0;
 
-	if (!cmdline || !n)
-		return false;
-	while ((p = strstr(p, option))) {
-		bool start = p == cmdline || isspace((unsigned char)p[-1]);
-		bool end = !p[n] || isspace((unsigned char)p[n]);
-
-		if (start && end)
-			return true;
-		p += n;
+	for (uint64_t p = lo; p <= top && top - p >= span; p += align) {
+		if (x86_mem_avoid_hits(avoid, p, span))
+			continue;
+		if (n++ == pick)
+			*at = p;
 	}
-	return false;
+	return n;
 }
 
 /*
  * An unpacked kernel: the initrd at the top, the kernel below it, both
- * randomized as the kernel's own decompressor would (KASLR).
+ * randomized as the kernel's own decompressor would (KASLR), and both clear
+ * of the memory the command line keeps from the kernel.
  */
 static int place_unpacked(const struct guest_mem *mem, const struct x86_bzimage *img,
-			  const struct x86_boot_kernel *k, const char *cmdline, uint64_t ram_end,
+			  const struct x86_boot_kernel *k, bool kaslr,
+			  const struct x86_mem_avoid *avoid, uint64_t ram_end,
 			  const void *initrd, size_t ilen, struct x86_boot_info *out,
 			  char *err, size_t errlen)
 {
@@ -276,8 +309,7 @@ static int place_unpacked(const struct guest_mem *mem, const struct x86_bzimage 
 								      : X86_KERNEL_MIN_ALIGN;
 	uint64_t span = align_up(vm->size > img->init_size ? vm->size : img->init_size,
 				 X86_KERNEL_MIN_ALIGN);
-	uint64_t lo, hi, top = ram_end, phys, delta = 0;
-	bool kaslr = !x86_cmdline_has(cmdline, "nokaslr");
+	uint64_t lo, top = ram_end < avoid->limit ? ram_end : avoid->limit, phys, delta = 0;
 	const char *why = "";
 	int ret;
 
@@ -298,23 +330,33 @@ static int place_unpacked(const struct guest_mem *mem, const struct x86_bzimage 
 	if (initrd && ilen) {
 		uint64_t at;
 
-		ret = initrd_spot(initrd_limit(img->initrd_addr_max, ram_end, &why), why,
-				  lo + span, ilen, &at, err, errlen);
+		ret = initrd_spot(initrd_limit(img->initrd_addr_max, ram_end, avoid, &why), why,
+				  lo + span, ilen, avoid, &at, err, errlen);
 		if (!ret)
 			ret = put_initrd(mem, at, initrd, ilen, out, err, errlen);
 		if (ret)
 			return ret;
-		top = at;
+		if (at < top)
+			top = at;
 	}
-	/* The kernel's slots: [lo, hi], 'align' apart, all below 'top'. */
-	hi = lo + (top - lo - span) / align * align;
-	out->phys_slots = img->relocatable ? (hi - lo) / align + 1 : 1;
-	out->virt_slots = x86_vmlinux_virt_slots(vm, span, X86_KERNEL_MIN_ALIGN);
+	/*
+	 * Where it goes: where it was linked (or its pref_address) unless
+	 * KASLR may move it, and as Linux's decompressor, not at all with more
+	 * memmap= regions than it tracks, or with no clear place.
+	 */
 	phys = lo;
-	if (kaslr) {
-		phys = lo + k->random[0] % out->phys_slots * align;
-		delta = k->random[1] % out->virt_slots * X86_KERNEL_MIN_ALIGN;
+	out->phys_slots = 1;
+	if (kaslr && img->relocatable && !avoid->too_many) {
+		uint64_t n = kernel_places(lo, top, span, align, avoid, UINT64_MAX, &phys);
+
+		if (n) {
+			kernel_places(lo, top, span, align, avoid, k->random[0] % n, &phys);
+			out->phys_slots = n;
+		}
 	}
+	out->virt_slots = x86_vmlinux_virt_slots(vm, span, X86_KERNEL_MIN_ALIGN);
+	if (kaslr)
+		delta = k->random[1] % out->virt_slots * X86_KERNEL_MIN_ALIGN;
 	ret = x86_vmlinux_load(mem, vm, phys, delta, err, errlen);
 	if (ret)
 		return ret;
@@ -338,6 +380,7 @@ int x86_boot_load(const struct guest_mem *mem, const struct x86_layout *l,
 		  const char *cmdline, uint64_t rsdp_addr, struct x86_boot_info *out,
 		  char *err, size_t errlen)
 {
+	struct x86_mem_avoid avoid;
 	struct x86_bzimage img;
 	uint64_t ram_end;
 	int ret;
@@ -358,12 +401,14 @@ int x86_boot_load(const struct guest_mem *mem, const struct x86_layout *l,
 	if (ram_end > X86_BOOT_IDMAP_END)
 		ram_end = X86_BOOT_IDMAP_END;
 
+	x86_cmdline_mem(cmdline, &avoid);
 	if (k->vmlinux) {
-		ret = place_unpacked(mem, &img, k, cmdline, ram_end, initrd, ilen, out, err, errlen);
+		ret = place_unpacked(mem, &img, k, !x86_cmdline_has(cmdline, "nokaslr"), &avoid,
+				     ram_end, initrd, ilen, out, err, errlen);
 	} else {
 		ret = place_kernel(mem, &img, ram_end, out, err, errlen);
 		if (!ret && initrd && ilen)
-			ret = place_initrd(mem, &img, ram_end, initrd, ilen, out, err, errlen);
+			ret = place_initrd(mem, &img, ram_end, &avoid, initrd, ilen, out, err, errlen);
 	}
 	if (ret)
 		return ret;

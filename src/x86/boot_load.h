@@ -14,6 +14,7 @@
 #include "hw/guest_mem.h"
 #include "x86/boot.h"
 #include "x86/bzimage.h"
+#include "x86/cmdline.h"
 #include "x86/layout.h"
 #include "x86/vmlinux.h"
 
@@ -71,7 +72,9 @@ struct x86_boot_info {
  *  - the kernel's segments at a 2 MiB-aligned (kernel_alignment) physical
  *    address between its pref_address and the initrd, randomly chosen when
  *    KASLR applies (a relocatable bzImage without 'nokaslr'), else at
- *    pref_address; an ELF file runs where it was linked;
+ *    pref_address; an ELF file runs where it was linked; like the initrd,
+ *    clear of the memmap= regions and below mem= (as Linux's decompressor
+ *    keeps KASLR; with more than four regions, the kernel stays put);
  *  - relocated to a random virtual offset in the first GiB of the kernel
  *    map, when it has a relocation table and KASLR applies; KASLR_FLAG then
  *    tells the kernel to randomize its own memory regions too;
@@ -84,8 +87,8 @@ struct x86_boot_info {
  *    else at 1 MiB; its init_size must fit in the RAM range below the
  *    32-bit hole, counted from where it will run;
  *  - the initrd (if ilen > 0) page-aligned as high as possible below
- *    min(initrd_addr_max + 1, end of that RAM range, 4 GiB), above the
- *    kernel's init_size;
+ *    min(initrd_addr_max + 1, end of that RAM range, mem= on the command
+ *    line, 4 GiB), above the kernel's init_size, clear of memmap= regions;
  *  - the command line (NULL: empty) at X86_BOOT_CMDLINE, if it fits the
  *    kernel's cmdline_size;
  *  - the zero page at X86_BOOT_ZERO_PAGE: the image's setup header, then
@@ -105,8 +108,5 @@ int x86_boot_load(const struct guest_mem *mem, const struct x86_layout *l,
 		  const struct x86_boot_kernel *k, const void *initrd, size_t ilen,
 		  const char *cmdline, uint64_t rsdp_addr, struct x86_boot_info *out,
 		  char *err, size_t errlen);
-
-/* Whether the command line holds 'option' as a word of its own. */
-bool x86_cmdline_has(const char *cmdline, const char *option);
 
 #endif

@@ -792,6 +792,130 @@ static void test_cmdline_has(void **state)
 	assert_false(x86_cmdline_has(NULL, "nokaslr"));
 }
 
+static void test_cmdline_mem(void **state)
+{
+	struct x86_mem_avoid a;
+	const char *end;
+
+	(void)state;
+	assert_int_equal(x86_memparse("12", &end), 12);
+	assert_int_equal(x86_memparse("512k", &end), 512 * 1024);
+	assert_int_equal(x86_memparse("1M$0x8000000", &end), SZ_1M);
+	assert_int_equal(*end, '$');
+	assert_int_equal(x86_memparse("0x8000000", &end), 0x8000000);
+	assert_int_equal(x86_memparse("4G", &end), SZ_4G);
+	assert_int_equal(x86_memparse("2T", &end), 2ULL << 40);
+	assert_int_equal(x86_memparse("010", &end), 8);
+
+	x86_cmdline_mem(NULL, &a);
+	assert_int_equal(a.limit, UINT64_MAX);
+	assert_int_equal(a.nr, 0);
+	x86_cmdline_mem("console=ttyS0 memmap=1M$0x8000000 quiet", &a);
+	assert_int_equal(a.nr, 1);
+	assert_int_equal(a.regions[0].base, 0x8000000);
+	assert_int_equal(a.regions[0].size, SZ_1M);
+	assert_int_equal(a.limit, UINT64_MAX);
+	assert_true(x86_mem_avoid_hits(&a, 0x8000000 - 0x1000, 0x1001));
+	assert_false(x86_mem_avoid_hits(&a, 0x8000000 - 0x1000, 0x1000));
+	assert_false(x86_mem_avoid_hits(&a, 0x8100000, 0x1000));
+	/* Lists, each kind of region, usable ranges, exactmap, limits. */
+	x86_cmdline_mem("memmap=exactmap,640K@0,255M@1M memmap=16K#0x1000,1M!2G mem=3G memmap=2G", &a);
+	assert_int_equal(a.nr, 2);
+	assert_int_equal(a.regions[0].base, 0x1000);
+	assert_int_equal(a.regions[0].size, 16 * 1024);
+	assert_int_equal(a.regions[1].base, 2 * SZ_1G);
+	assert_int_equal(a.regions[1].size, SZ_1M);
+	assert_int_equal(a.limit, 2 * SZ_1G);
+	assert_false(a.too_many);
+	x86_cmdline_mem("mem=nopentium mem= memmap= memmap=junk", &a);
+	assert_int_equal(a.limit, UINT64_MAX);
+	assert_int_equal(a.nr, 0);
+	/* More than Linux's decompressor keeps track of. */
+	x86_cmdline_mem("memmap=1M$16M,1M$32M,1M$48M memmap=1M$64M memmap=1M$80M", &a);
+	assert_int_equal(a.nr, X86_CMDLINE_MAX_MEMMAP);
+	assert_true(a.too_many);
+}
+
+/* KASLR and the initrd stay clear of memmap= regions and below mem=, as Linux's would. */
+static void test_unpacked_avoids(void **state)
+{
+	struct elf_spec es = elf_spec_relocs();
+	struct img_opts o = img_default();
+	struct vm *vm = vm_new(MiB(256));
+	size_t ilen = MiB(4);
+	uint8_t *initrd = pattern(ilen, 2);
+	struct x86_boot_info bi;
+	struct unpacked u;
+	uint64_t free_slots, all_slots, seen_lo = UINT64_MAX, seen_hi = 0;
+
+	(void)state;
+	o.init_size = MiB(16);
+	unpacked_new(&u, &es, &o);
+	if (load_unpacked(vm, &u, false, 0, 0, initrd, ilen, NULL, &bi))
+		fail_msg("x86_boot_load: %s", err);
+	all_slots = bi.phys_slots;
+	/* 1 MiB reserved at 128 MiB: no place that covers it, whatever the dice. */
+	for (uint64_t r = 0; r < 3 * all_slots; r++) {
+		if (load_unpacked(vm, &u, false, r, r, initrd, ilen, "memmap=1M$0x8000000", &bi))
+			fail_msg("x86_boot_load: %s", err);
+		assert_false(bi.kernel_addr < MiB(129) && MiB(128) < bi.kernel_end);
+		if (bi.kernel_addr < seen_lo)
+			seen_lo = bi.kernel_addr;
+		if (bi.kernel_addr > seen_hi)
+			seen_hi = bi.kernel_addr;
+	}
+	free_slots = bi.phys_slots;
+	/* 16 MiB spans: the places from 114 to 128 MiB are gone (8 of them). */
+	assert_int_equal(free_slots, all_slots - 8);
+	assert_int_equal(seen_lo, MiB(16));
+	assert_true(seen_hi > MiB(129));
+
+	/* mem=: everything below it. */
+	for (uint64_t r = 0; r < 40; r++) {
+		if (load_unpacked(vm, &u, false, r, r, initrd, ilen, "mem=96M", &bi))
+			fail_msg("x86_boot_load: %s", err);
+		assert_true(bi.initrd_addr + ilen <= MiB(96));
+		assert_true(bi.kernel_end <= bi.initrd_addr);
+	}
+	assert_int_equal(bi.phys_slots, (MiB(92) - MiB(16) - MiB(16)) / SZ_2M + 1);
+
+	/* A region at the top of RAM: the initrd goes below it. */
+	if (load_unpacked(vm, &u, false, 5, 5, initrd, ilen, "memmap=8M$0xf800000", &bi))
+		fail_msg("x86_boot_load: %s", err);
+	assert_int_equal(bi.initrd_addr, MiB(248) - ilen);
+
+	/* Too many regions: Linux's decompressor would not move it; nor do we. */
+	if (load_unpacked(vm, &u, false, 5, 5, initrd, ilen,
+			  "memmap=1M$200M,1M$201M,1M$202M,1M$203M,1M$204M", &bi))
+		fail_msg("x86_boot_load: %s", err);
+	assert_int_equal(bi.kernel_addr, MiB(16));
+	assert_int_equal(bi.phys_slots, 1);
+	assert_int_equal(bi.virt_delta, 5 % bi.virt_slots * SZ_2M);
+	assert_true(bi.kaslr);
+
+	/* Nowhere clear: where it was meant to run, as the decompressor would. */
+	if (load_unpacked(vm, &u, false, 5, 5, initrd, ilen, "memmap=250M$1M", &bi))
+		fail_msg("x86_boot_load: %s", err);
+	assert_int_equal(bi.kernel_addr, MiB(16));
+	unpacked_free(&u);
+
+	/* The bzImage's own decompressor: its initrd is kept clear too. */
+	{
+		size_t klen;
+		uint8_t *k = img_build(&o, &klen);
+
+		load_ok(vm, k, klen, initrd, ilen, "memmap=8M$0xf800000 mem=200M", &bi);
+		assert_int_equal(bi.initrd_addr, MiB(200) - ilen);
+		load_ok(vm, k, klen, initrd, ilen, "memmap=100M$0x9c00000", &bi);
+		assert_int_equal(bi.initrd_addr, MiB(156) - ilen);
+		load_fails(vm, k, klen, initrd, ilen, "memmap=230M$0x1a00000", -ENOSPC,
+			   "around the memmap= regions");
+		free(k);
+	}
+	free(initrd);
+	vm_free(vm);
+}
+
 static void test_payload(void **state)
 {
 	static const uint8_t data[] = "\xfd" "7zXZ compressed bytes, then the size: \x78\x56\x34\x12";
@@ -1218,6 +1342,8 @@ int main(void)
 		cmocka_unit_test(test_elf_kernel),
 		cmocka_unit_test(test_unpacked_no_room),
 		cmocka_unit_test(test_cmdline_has),
+		cmocka_unit_test(test_cmdline_mem),
+		cmocka_unit_test(test_unpacked_avoids),
 		cmocka_unit_test(test_payload),
 		cmocka_unit_test(test_page_tables),
 		cmocka_unit_test(test_sregs_gdt),

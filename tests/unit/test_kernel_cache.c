@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -310,9 +311,24 @@ static void test_boot_files(void **state)
 	assert_int_equal(f.source, BOOT_KERNEL_UNPACKED);
 	assert_int_equal(f.unpacked_len, elen);
 	assert_memory_equal(f.unpacked, elf, elen);
+	assert_false(f.unpacked_file);
 	assert_int_equal(f.vmlinux.base, ELF_BASE);
 	assert_int_equal(f.vmlinux.nr_relocs[X86_RELOC_64], 2);
-	boot_files_free(&f);		/* waits for the cache entry */
+	/* Once the cache has it, vmm's copy gives way to the cache's file. */
+	{
+		struct pollfd pfd = { .fd = boot_files_store_fd(&f), .events = POLLIN };
+
+		assert_true(pfd.fd >= 0);
+		assert_int_equal(poll(&pfd, 1, 10000), 1);
+		boot_files_loaded(&f);
+		assert_int_equal(boot_files_store_fd(&f), -1);
+		assert_true(f.unpacked_file);
+		/* Its pages given back, and read again from the file when needed. */
+		assert_memory_equal(f.unpacked, elf, elen);
+		assert_ptr_equal(f.vmlinux.data, f.unpacked);
+		assert_int_equal(f.vmlinux.nr_relocs[X86_RELOC_64], 2);
+	}
+	boot_files_free(&f);
 	assert_int_equal(stat(cache, &st), 0);
 	/* Then from the cache. */
 	assert_int_equal(load(bz, DECOMPRESS_VMM, cache, &f), 0);
@@ -320,6 +336,11 @@ static void test_boot_files(void **state)
 	assert_memory_equal(f.unpacked, elf, elen);
 	assert_int_equal(f.vmlinux.nr_relocs[X86_RELOC_32], 1);
 	boot_files_free(&f);
+	/* Before the cache's entry is written, a boot keeps vmm's copy. */
+	assert_int_equal(load(bz, DECOMPRESS_VMM, path("cache-slow"), &f), 0);
+	boot_files_loaded(&f);		/* most likely still writing: nothing changes */
+	assert_memory_equal(f.unpacked, elf, elen);
+	boot_files_free(&f);		/* waits for the thread */
 	/* kernel-decompress = guest: the bzImage as it is. */
 	assert_int_equal(load(bz, DECOMPRESS_GUEST, cache, &f), 0);
 	assert_int_equal(f.source, BOOT_KERNEL_GUEST);

@@ -2,8 +2,9 @@
 # in the kernel proper, at a physical address and a virtual offset of its own
 # choosing (KASLR): first decompressing it, then from its kernel cache. What
 # the guest says of where its kernel runs (_text in /proc/kallsyms, Kernel
-# code in /proc/iomem) must be exactly what vmm logged. Then nokaslr,
-# kernel-decompress = guest, and the unpacked kernel given as an ELF vmlinux.
+# code in /proc/iomem) must be exactly what vmm logged. Then nokaslr, a
+# memmap= region KASLR must keep clear of, kernel-decompress = guest, and the
+# unpacked kernel given as an ELF vmlinux.
 # timeout: 420
 . "$LAB_DIR/scenarios/lib.sh"
 cache=$SCRATCH/kernel-cache
@@ -59,6 +60,14 @@ kboot nokaslr "$SCRATCH_HOST/nokaslr.ini"
 check "nokaslr: vmm leaves the kernel where it was linked" grep -q 'virtual offset 0x0 .*no KASLR' "$OUT/nokaslr.err"
 check "nokaslr: the guest's kernel runs at 16 MiB and 0xffffffff81000000" \
 	sh -c "[ '$(guest nokaslr code | cut -d' ' -f1)' = 01000000 ] && [ '$(guest nokaslr text)' = ffffffff81000000 ]"
+
+# 96 MiB reserved from 32 MiB: the kernel (64 MiB from 16 MiB up) must go
+# above 128 MiB, as Linux's decompressor would put it.
+sed 's/l2report=kernel/& memmap=96M$0x2000000/' "$SCRATCH/kernel-unpack.ini" >"$SCRATCH/memmap.ini"
+kboot memmap "$SCRATCH_HOST/memmap.ini"
+check "memmap: the kernel runs where vmm put it, physically and virtually" matches memmap
+check "memmap: it stays clear of the reserved 32-128 MiB" \
+	[ $((0x$(guest memmap code | cut -d' ' -f1))) -ge $((0x8000000)) ]
 
 sed 's/^on-reboot.*/&\nkernel-decompress = guest/' "$SCRATCH/kernel-unpack.ini" >"$SCRATCH/guest.ini"
 kboot guest "$SCRATCH_HOST/guest.ini"
