@@ -10,6 +10,7 @@
 #include <string.h>
 #include <zlib.h>
 #include <zstd.h>
+#include <zstd_errors.h>
 
 #include "util/unpack.h"
 
@@ -22,7 +23,11 @@
  * use anyway.
  */
 #define DECODER_MEM_SLACK	(64u << 20)
-#define ZSTD_WINDOW_LOG_MIN	20
+/*
+ * zstd's default limit (128 MiB): what Linux's build gets from
+ * "zstd -22 --ultra" reading a pipe, whatever the kernel's size.
+ */
+#define ZSTD_WINDOW_LOG_MIN	27
 #define ZSTD_WINDOW_LOG_MAX	30
 
 static unsigned int zstd_window_log(size_t out_len)
@@ -150,6 +155,8 @@ static int unpack_lzma(enum unpack_format f, const void *in, size_t in_len, void
 	}
 	lzma_end(&s);
 	snprintf(err, errlen, "%s: %s", name, lzma_why(r));
+	if (r == LZMA_MEMLIMIT_ERROR || r == LZMA_OPTIONS_ERROR || r == LZMA_UNSUPPORTED_CHECK)
+		return -ENOTSUP;
 	return r == LZMA_MEM_ERROR ? -ENOMEM : -EINVAL;
 }
 
@@ -215,9 +222,12 @@ static int unpack_zstd(const void *in, size_t in_len, void *out, size_t out_len,
 
 		r = ZSTD_decompressStream(d, &ob, &ib);
 		if (ZSTD_isError(r)) {
+			bool unsupported = ZSTD_getErrorCode(r) == ZSTD_error_frameParameter_windowTooLarge ||
+					   ZSTD_getErrorCode(r) == ZSTD_error_frameParameter_unsupported;
+
 			snprintf(err, errlen, "zstd: %s", ZSTD_getErrorName(r));
 			ZSTD_freeDCtx(d);
-			return -EINVAL;
+			return unsupported ? -ENOTSUP : -EINVAL;
 		}
 		got += ob.pos - before_out;
 		if (!r || got > out_len)

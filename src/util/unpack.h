@@ -33,8 +33,10 @@ bool unpack_supported(enum unpack_format f);
  * Decompress 'in' (one stream of format 'f', possibly followed by bytes
  * that are not part of it) into exactly 'out_len' bytes at 'out'. Fails
  * when the stream is corrupt, fails its own check (CRC), ends before
- * 'out_len' bytes or would give more. 0, or -EINVAL / -ENOTSUP / -ENOMEM
- * with a message in err.
+ * 'out_len' bytes or would give more (-EINVAL). A stream this code cannot
+ * decode (a format it does not do; options or a dictionary or window larger
+ * than its output warrants) gives -ENOTSUP, no memory -ENOMEM; each with a
+ * message in err.
  */
 int unpack(enum unpack_format f, const void *in, size_t in_len, void *out,
 	   size_t out_len, char *err, size_t errlen);

@@ -16,6 +16,7 @@
 
 #include "util/clock.h"
 #include "util/log.h"
+#include "util/thread.h"
 #include "util/unpack.h"
 #include "vmm/boot_files.h"
 #include "x86/bzimage.h"
@@ -111,7 +112,7 @@ static bool unpack_from_cache(const struct kernel_cache *cache, const uint8_t *k
 	char why[256];
 	void *p;
 
-	if (kernel_cache_get(cache, key, len, &p))
+	if (kernel_cache_get(cache, key, len, true, &p))
 		return false;
 	if (x86_vmlinux_parse(p, len, &f->vmlinux, why, sizeof(why))) {
 		pr_warn("kernel cache: an entry in %s is not a kernel (%s): removed", cache->dir, why);
@@ -173,7 +174,8 @@ static void unpack_to_cache(const struct kernel_cache *cache, const uint8_t *key
 	ks->data = f->unpacked;
 	ks->len = f->unpacked_len;
 	ks->done_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (ks->done_fd < 0 || pthread_create(&ks->thread, NULL, kernel_store_run, ks)) {
+	/* Stop signals must reach vmm's signalfd, blocked only after this. */
+	if (ks->done_fd < 0 || thread_start_quiet(&ks->thread, kernel_store_run, ks)) {
 		if (ks->done_fd >= 0)
 			close(ks->done_fd);
 		kernel_cache_free(&ks->cache);
@@ -220,7 +222,7 @@ static void kernel_store_adopt(struct boot_files *f)
 	if (!ks || eventfd_read(ks->done_fd, &done) < 0)
 		return;
 	pthread_join(ks->thread, NULL);
-	if (!ks->ret && kernel_cache_get(&ks->cache, ks->key, ks->len, &p) == 0) {
+	if (!ks->ret && kernel_cache_get(&ks->cache, ks->key, ks->len, false, &p) == 0) {
 		if (x86_vmlinux_parse(p, ks->len, &vm, why, sizeof(why)) == 0) {
 			munmap(f->unpacked, f->unpacked_len);
 			f->unpacked = p;
@@ -294,6 +296,12 @@ static int kernel_unpack(const char *path, const struct kernel_cache *cache,
 	madvise(f->unpacked, ulen, MADV_HUGEPAGE);
 	f->unpacked_len = ulen;
 	ret = unpack(fmt, payload, plen, f->unpacked, ulen, why, sizeof(why));
+	if (ret == -ENOTSUP) {
+		drop_unpacked(f);
+		pr_warn("kernel: %s: vmm does not decode its compressed kernel (%s); its own decompressor will run",
+			path, why);
+		return 0;
+	}
 	if (ret) {
 		drop_unpacked(f);
 		snprintf(err, errlen, "kernel: %s: its compressed kernel: %s", path, why);

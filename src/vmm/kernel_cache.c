@@ -91,7 +91,7 @@ static int dir_usable(const char *dir)
 }
 
 int kernel_cache_get(const struct kernel_cache *c, const uint8_t key[KERNEL_CACHE_KEY_SIZE],
-		     size_t len, void **data)
+		     size_t len, bool populate, void **data)
 {
 	char path[PATH_MAX];
 	struct stat st;
@@ -105,16 +105,19 @@ int kernel_cache_get(const struct kernel_cache *c, const uint8_t key[KERNEL_CACH
 	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return -ENOENT;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || !ours(&st) ||
-	    (uint64_t)st.st_size != len) {
+	if (fstat(fd, &st) < 0) {
+		close(fd);
+		return -ENOENT;
+	}
+	if (!S_ISREG(st.st_mode) || !ours(&st) || (uint64_t)st.st_size != len) {
 		/* Not what we would have written: out of the way with it. */
 		if (S_ISREG(st.st_mode) && st.st_uid == geteuid())
 			unlink(path);
 		close(fd);
 		return -ENOENT;
 	}
-	/* Populated now: every boot copies all of it into guest memory. */
-	p = mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+	/* Populated for a boot: it copies all of it into guest memory. */
+	p = mmap(NULL, len, PROT_READ, MAP_PRIVATE | (populate ? MAP_POPULATE : 0), fd, 0);
 	if (p == MAP_FAILED) {
 		close(fd);
 		return -ENOENT;
@@ -271,6 +274,9 @@ int kernel_cache_put(const struct kernel_cache *c, const uint8_t key[KERNEL_CACH
 		return ret;
 	}
 	ret = write_all(fd, data, len);
+	/* On disk before it has its name: a crash must not leave half an entry. */
+	if (!ret && fdatasync(fd) < 0)
+		ret = -errno;
 	if (close(fd) < 0 && !ret)
 		ret = -errno;
 	entry_path(c, key, path, sizeof(path));

@@ -7,6 +7,7 @@
 #ifndef VMM_KERNEL_CACHE_H
 #define VMM_KERNEL_CACHE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -30,17 +31,19 @@ void kernel_cache_free(struct kernel_cache *c);
 void kernel_cache_key(const void *payload, size_t len, uint8_t key[KERNEL_CACHE_KEY_SIZE]);
 
 /*
- * The cached file for 'key', 'len' bytes, mapped read-only at *data: 0, or
- * -ENOENT when the cache has none (or one that is not ours: a directory or
- * file owned by someone else or writable by others, a size that differs;
- * such an entry is removed when we may). Marks the entry as just used.
+ * The cached file for 'key', 'len' bytes, mapped read-only at *data (its
+ * pages read in at once with 'populate'): 0, or -ENOENT when the cache has
+ * none (or one that is not ours: a directory or file owned by someone else
+ * or writable by others, a size that differs; such an entry is removed when
+ * we may). Marks the entry as just used.
  */
 int kernel_cache_get(const struct kernel_cache *c, const uint8_t key[KERNEL_CACHE_KEY_SIZE],
-		     size_t len, void **data);
+		     size_t len, bool populate, void **data);
 
 /*
  * Store 'len' bytes under 'key' (the directory made 0700 if missing; written
- * to a temporary file, then renamed into place), then remove the least
+ * to a temporary file, flushed to disk, then renamed into place, so that a
+ * crash leaves the whole entry or none), then remove the least
  * recently used entries beyond KERNEL_CACHE_MAX_ENTRIES. 0, or a negative
  * errno with why in err.
  */

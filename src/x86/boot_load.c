@@ -314,12 +314,24 @@ static int place_unpacked(const struct guest_mem *mem, const struct x86_bzimage 
 	int ret;
 
 	if (img->relocatable) {
+		if (img->pref_address >= SZ_4G) {
+			snprintf(err, errlen, "kernel: pref_address 0x%" PRIx64 " is above 4 GiB",
+				 img->pref_address);
+			return -EINVAL;
+		}
 		lo = align_up(img->pref_address > X86_BOOT_KERNEL_MIN ? img->pref_address
 								       : X86_BOOT_KERNEL_MIN, align);
 	} else {
 		lo = vm->base;
 	}
-	if (lo + span > ram_end) {
+	/* Below 1 MiB lie the zero page, the page tables and the command line. */
+	if (lo < X86_BOOT_KERNEL_MIN || lo >= SZ_4G) {
+		snprintf(err, errlen,
+			 "kernel: linked to run at 0x%" PRIx64 ", where it cannot go: outside [1 MiB, 4 GiB)",
+			 lo);
+		return -EINVAL;
+	}
+	if (span > ram_end || lo > ram_end - span) {
 		snprintf(err, errlen,
 			 "kernel: needs guest RAM up to 0x%" PRIx64 " (0x%" PRIx64 " bytes from 0x%" PRIx64
 			 ") but RAM below the 32-bit hole ends at 0x%" PRIx64
@@ -354,9 +366,10 @@ static int place_unpacked(const struct guest_mem *mem, const struct x86_bzimage 
 			out->phys_slots = n;
 		}
 	}
-	out->virt_slots = x86_vmlinux_virt_slots(vm, span, X86_KERNEL_MIN_ALIGN);
+	/* Linux steps its virtual choices by kernel_alignment too. */
+	out->virt_slots = x86_vmlinux_virt_slots(vm, span, align);
 	if (kaslr)
-		delta = k->random[1] % out->virt_slots * X86_KERNEL_MIN_ALIGN;
+		delta = k->random[1] % out->virt_slots * align;
 	ret = x86_vmlinux_load(mem, vm, phys, delta, err, errlen);
 	if (ret)
 		return ret;

@@ -30,8 +30,15 @@ bool x86_cmdline_has(const char *cmdline, const char *option)
 uint64_t x86_memparse(const char *s, const char **end)
 {
 	char *e;
-	uint64_t v = strtoull(s, &e, 0);
+	uint64_t v;
 	unsigned int shift = 0;
+
+	/* Digits first: no sign, no blanks (strtoull() would take both). */
+	if (!isdigit((unsigned char)*s)) {
+		*end = s;
+		return 0;
+	}
+	v = strtoull(s, &e, 0);
 
 	switch (*e) {
 	case 'E': case 'e':
@@ -83,8 +90,8 @@ static void memmap_entry(const char *p, const char *stop, struct x86_mem_avoid *
 	case '$':
 	case '#':
 	case '!':
-		start = x86_memparse(q + 1, &q);
-		if (!size)
+		start = x86_memparse(q + 1, &p);
+		if (!size || p == q + 1 || p > stop)
 			return;
 		if (a->nr == X86_CMDLINE_MAX_MEMMAP) {
 			a->too_many = true;

@@ -34,7 +34,10 @@ void x86_cmdline_mem(const char *cmdline, struct x86_mem_avoid *a);
 /* Whether [base, base + size) meets one of a's regions. */
 bool x86_mem_avoid_hits(const struct x86_mem_avoid *a, uint64_t base, uint64_t size);
 
-/* Linux's memparse(): a number (0x hex, 0 octal) with an optional K/M/G/T/P/E. */
+/*
+ * Linux's memparse(): a number (0x hex, 0 octal) with an optional
+ * K/M/G/T/P/E; 0 with *end = s when s does not start with a digit.
+ */
 uint64_t x86_memparse(const char *s, const char **end);
 
 #endif

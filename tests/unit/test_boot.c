@@ -738,6 +738,26 @@ static void test_elf_kernel(void **state)
 	check_kernel_bytes(vm, &u, ELF_BASE, bi.virt_delta);
 	assert_int_equal(bp->hdr.loadflags & KASLR_FLAG, KASLR_FLAG);
 
+	/* Linked where the boot data lie, or above 4 GiB: refused, not loaded. */
+	{
+		struct elf_spec low = elf_spec_default();
+		struct unpacked ul;
+
+		for (unsigned int i = 0; i < low.nsegs; i++)
+			low.seg[i].paddr -= ELF_BASE;	/* from 0 */
+		low.entry -= ELF_BASE;
+		unpacked_new(&ul, &low, &o);
+		assert_int_equal(load_unpacked(vm, &ul, true, 0, 0, NULL, 0, NULL, &bi), -EINVAL);
+		assert_non_null(strstr(err, "outside [1 MiB, 4 GiB)"));
+		unpacked_free(&ul);
+		o.pref_address = 0xffffffffffe00000ULL;
+		unpacked_new(&ul, &es, &o);
+		assert_int_equal(load_unpacked(vm, &ul, false, 0, 0, initrd, ilen, NULL, &bi), -EINVAL);
+		assert_non_null(strstr(err, "above 4 GiB"));
+		unpacked_free(&ul);
+		o = img_default();
+	}
+
 	/* Without the parsed kernel, an ELF file cannot be placed. */
 	{
 		struct x86_boot_kernel bk = { .file = u.elf, .len = u.elflen };
@@ -830,6 +850,13 @@ static void test_cmdline_mem(void **state)
 	x86_cmdline_mem("mem=nopentium mem= memmap= memmap=junk", &a);
 	assert_int_equal(a.limit, UINT64_MAX);
 	assert_int_equal(a.nr, 0);
+	/* Digits or nothing: no sign, no blank, no missing start. */
+	assert_int_equal(x86_memparse("-1M", &end), 0);
+	assert_int_equal(*end, '-');
+	assert_int_equal(x86_memparse(" 5", &end), 0);
+	x86_cmdline_mem("memmap=-1M$16M memmap=64M$ 512M memmap=4M#x", &a);
+	assert_int_equal(a.nr, 0);
+	assert_int_equal(a.limit, UINT64_MAX);
 	/* More than Linux's decompressor keeps track of. */
 	x86_cmdline_mem("memmap=1M$16M,1M$32M,1M$48M memmap=1M$64M memmap=1M$80M", &a);
 	assert_int_equal(a.nr, X86_CMDLINE_MAX_MEMMAP);
@@ -892,6 +919,23 @@ static void test_unpacked_avoids(void **state)
 	assert_int_equal(bi.phys_slots, 1);
 	assert_int_equal(bi.virt_delta, 5 % bi.virt_slots * SZ_2M);
 	assert_true(bi.kaslr);
+
+	/* A 16 MiB kernel_alignment: both its places and offsets 16 MiB apart. */
+	{
+		struct img_opts o16 = o;
+		struct unpacked u16;
+
+		o16.kernel_alignment = 0x1000000;
+		unpacked_new(&u16, &es, &o16);
+		for (uint64_t r = 1; r < 12; r++) {
+			if (load_unpacked(vm, &u16, false, r * 7, r * 5, initrd, ilen, NULL, &bi))
+				fail_msg("x86_boot_load: %s", err);
+			assert_int_equal(bi.kernel_addr % 0x1000000, 0);
+			assert_int_equal(bi.virt_delta % 0x1000000, 0);
+		}
+		assert_int_equal(bi.virt_slots, 1 + (SZ_1G - ELF_BASE - MiB(16)) / MiB(16));
+		unpacked_free(&u16);
+	}
 
 	/* Nowhere clear: where it was meant to run, as the decompressor would. */
 	if (load_unpacked(vm, &u, false, 5, 5, initrd, ilen, "memmap=250M$1M", &bi))

@@ -8,7 +8,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -22,6 +24,7 @@
 
 #include "kernel_image.h"
 #include "util/log.h"
+#include "util/thread.h"
 #include "vmm/boot_files.h"
 #include "vmm/kernel_cache.h"
 
@@ -143,7 +146,7 @@ static void test_put_get(void **state)
 	for (size_t i = 0; i < sizeof(data); i++)
 		data[i] = (uint8_t)(i * 13);
 	key_of(key, 1);
-	assert_int_equal(kernel_cache_get(&c, key, sizeof(data), &p), -ENOENT);
+	assert_int_equal(kernel_cache_get(&c, key, sizeof(data), true, &p), -ENOENT);
 	assert_int_equal(kernel_cache_put(&c, key, data, sizeof(data), err, sizeof(err)), 0);
 	/* The folders it made are private. */
 	assert_int_equal(stat(c.dir, &st), 0);
@@ -152,14 +155,14 @@ static void test_put_get(void **state)
 	assert_int_equal(st.st_mode & 0777, 0700);
 	assert_true(exists(entry_of(c.dir, 1)));
 	set_mtime(entry_of(c.dir, 1), 1000);
-	assert_int_equal(kernel_cache_get(&c, key, sizeof(data), &p), 0);
+	assert_int_equal(kernel_cache_get(&c, key, sizeof(data), true, &p), 0);
 	assert_memory_equal(p, data, sizeof(data));
 	munmap(p, sizeof(data));
 	/* A hit marks it as just used. */
 	assert_int_equal(stat(entry_of(c.dir, 1), &st), 0);
 	assert_true(st.st_mtime > 1000);
 	/* Not the size expected: not ours to use, and cleared away. */
-	assert_int_equal(kernel_cache_get(&c, key, sizeof(data) + 1, &p), -ENOENT);
+	assert_int_equal(kernel_cache_get(&c, key, sizeof(data) + 1, false, &p), -ENOENT);
 	assert_false(exists(entry_of(c.dir, 1)));
 	/* Put again, and dropped. */
 	assert_int_equal(kernel_cache_put(&c, key, data, sizeof(data), err, sizeof(err)), 0);
@@ -167,7 +170,7 @@ static void test_put_get(void **state)
 	assert_false(exists(entry_of(c.dir, 1)));
 	/* No cache: nothing found, nothing kept. */
 	c.dir = NULL;
-	assert_int_equal(kernel_cache_get(&c, key, sizeof(data), &p), -ENOENT);
+	assert_int_equal(kernel_cache_get(&c, key, sizeof(data), true, &p), -ENOENT);
 	assert_int_equal(kernel_cache_put(&c, key, data, sizeof(data), err, sizeof(err)), -ENOENT);
 }
 
@@ -189,7 +192,7 @@ static void test_evict(void **state)
 		assert_true(exists(entry_of(c.dir, i)));
 	/* Using 2 makes 3 the least recently used. */
 	key_of(key, 2);
-	assert_int_equal(kernel_cache_get(&c, key, sizeof(data), &p), 0);
+	assert_int_equal(kernel_cache_get(&c, key, sizeof(data), true, &p), 0);
 	munmap(p, sizeof(data));
 	key_of(key, 6);
 	assert_int_equal(kernel_cache_put(&c, key, data, sizeof(data), err, sizeof(err)), 0);
@@ -219,22 +222,52 @@ static void test_not_ours(void **state)
 	assert_int_equal(kernel_cache_put(&c, key, data, sizeof(data), err, sizeof(err)), 0);
 	/* A folder others may write to: anyone could have planted a kernel. */
 	assert_int_equal(chmod(c.dir, 0777), 0);
-	assert_int_equal(kernel_cache_get(&c, key, sizeof(data), &p), -ENOENT);
+	assert_int_equal(kernel_cache_get(&c, key, sizeof(data), true, &p), -ENOENT);
 	assert_int_equal(kernel_cache_put(&c, key, data, sizeof(data), err, sizeof(err)), -EPERM);
 	assert_non_null(strstr(err, "not a directory of this user's alone"));
 	assert_int_equal(chmod(c.dir, 0700), 0);
 	/* An entry others may write to. */
 	assert_int_equal(chmod(entry_of(c.dir, 1), 0666), 0);
-	assert_int_equal(kernel_cache_get(&c, key, sizeof(data), &p), -ENOENT);
+	assert_int_equal(kernel_cache_get(&c, key, sizeof(data), true, &p), -ENOENT);
 	/* A symbolic link in an entry's place is not followed. */
 	assert_int_equal(kernel_cache_put(&c, key, data, sizeof(data), err, sizeof(err)), 0);
 	assert_int_equal(rename(entry_of(c.dir, 1), path("shared/real")), 0);
 	assert_int_equal(symlink(path("shared/real"), entry_of(c.dir, 1)), 0);
-	assert_int_equal(kernel_cache_get(&c, key, sizeof(data), &p), -ENOENT);
+	assert_int_equal(kernel_cache_get(&c, key, sizeof(data), true, &p), -ENOENT);
 	/* A file where the folder should be. */
 	close(open(path("file"), O_CREAT | O_WRONLY, 0600));
 	c.dir = path("file");
 	assert_int_not_equal(kernel_cache_put(&c, key, data, sizeof(data), err, sizeof(err)), 0);
+}
+
+/* --- the cache's writer thread takes no signal -------------------------- */
+
+static void *report_mask(void *arg)
+{
+	sigset_t *mask = arg;
+
+	pthread_sigmask(SIG_SETMASK, NULL, mask);
+	return NULL;
+}
+
+static void test_quiet_thread(void **state)
+{
+	sigset_t mask, none;
+	pthread_t t;
+
+	(void)state;
+	/* Started from a thread that blocks nothing, as vmm is at that point. */
+	sigemptyset(&none);
+	pthread_sigmask(SIG_SETMASK, &none, NULL);
+	assert_int_equal(thread_start_quiet(&t, report_mask, &mask), 0);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	assert_true(sigismember(&mask, SIGTERM));
+	assert_true(sigismember(&mask, SIGINT));
+	assert_true(sigismember(&mask, SIGHUP));
+	assert_true(sigismember(&mask, SIGPIPE));
+	/* The caller's own mask is as it was. */
+	pthread_sigmask(SIG_SETMASK, NULL, &mask);
+	assert_false(sigismember(&mask, SIGTERM));
 }
 
 /* --- boot_files_load() ---------------------------------------------------- */
@@ -446,6 +479,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_where),
 		cmocka_unit_test(test_key),
+		cmocka_unit_test(test_quiet_thread),
 		cmocka_unit_test_setup_teardown(test_put_get, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_evict, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_not_ours, setup, teardown),
