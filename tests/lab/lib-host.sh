@@ -3,7 +3,7 @@
 # shellcheck shell=bash disable=SC2034,SC2154
 
 LAB_PKGS="qemu-system-x86 busybox-static kmod cpio acpica-tools pciutils gzip
-e2fsprogs iproute2 gcc libc6-dev make libelf1 strace"
+e2fsprogs iproute2 gcc libc6-dev make libelf1 strace python3 zstd"
 # uio_pci_generic: a host driver for the vfio-group scenario's refused group.
 L1_MODULES="kvm_amd vfio-pci vfio_iommu_type1 virtio_pci 9pnet_virtio 9p tun vhost_net
 uio_pci_generic"
@@ -36,6 +36,7 @@ lab_work_init() {
 # A checksum of what the images are built from: setup is stale when it changes.
 lab_inputs_sum() {
 	cat "$here/setup" "$here/lib-host.sh" "$here/init-l1" "$here/init-l2" \
-		"$here/blkbench.c" "$here/edu_msi/edu_msi.c" "$here/edu_msi/Kbuild" |
+		"$here/blkbench.c" "$here/edu_msi/edu_msi.c" "$here/edu_msi/Kbuild" \
+		"$here/repack-kernel" |
 		md5sum | cut -d' ' -f1
 }
