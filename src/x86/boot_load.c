@@ -112,26 +112,30 @@ static int initrd_spot(uint64_t limit, const char *why, uint64_t floor, size_t i
 		       const struct x86_mem_avoid *avoid, uint64_t *addr, char *err,
 		       size_t errlen)
 {
-	uint64_t at = ilen <= limit ? (limit - ilen) & ~(SZ_4K - 1) : 0;
-	bool moved = true;
+	uint64_t at = 0;
+	bool clear = false;
 
-	while (ilen <= limit && at >= floor && moved) {
-		moved = false;
-		for (unsigned int i = 0; i < avoid->nr; i++) {
+	if (ilen <= limit)
+		at = (limit - ilen) & ~(SZ_4K - 1);
+	/* Each region it meets moves it below that region: down, so this ends. */
+	while (ilen <= limit && at >= floor) {
+		const struct addr_range *hit = NULL;
+
+		for (unsigned int i = 0; i < avoid->nr && !hit; i++) {
 			const struct addr_range *r = &avoid->regions[i];
 
-			if (at < r->base + r->size && r->base < at + ilen) {
-				if (r->base < ilen) {
-					at = 0;
-					floor = floor ? floor : 1;
-					break;
-				}
-				at = (r->base - ilen) & ~(SZ_4K - 1);
-				moved = true;
-			}
+			if (at < r->base + r->size && r->base < at + ilen)
+				hit = r;
 		}
+		if (!hit) {
+			clear = true;
+			break;
+		}
+		if (hit->base < ilen)
+			break;		/* no room below it */
+		at = (hit->base - ilen) & ~(SZ_4K - 1);
 	}
-	if (ilen > limit || at < floor) {
+	if (!clear || at < floor) {
 		snprintf(err, errlen,
 			 "initrd: %zu bytes (%" PRIu64 " MiB) do not fit between the kernel's end 0x%" PRIx64
 			 " and 0x%" PRIx64 " (%s)%s: %" PRIu64 " MiB are free there",
