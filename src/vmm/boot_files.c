@@ -248,8 +248,9 @@ void boot_files_loaded(struct boot_files *f)
  * f->source set (BOOT_KERNEL_GUEST when vmm leaves it to the guest), or an
  * error when the payload is corrupt.
  */
-static int kernel_unpack(const char *path, const struct kernel_cache *cache,
-			 struct boot_files *f, char *err, size_t errlen)
+static int kernel_unpack(const char *path, const struct x86_bzimage *img,
+			 const struct kernel_cache *cache, struct boot_files *f,
+			 char *err, size_t errlen)
 {
 	uint8_t key[KERNEL_CACHE_KEY_SIZE];
 	const void *payload;
@@ -260,8 +261,7 @@ static int kernel_unpack(const char *path, const struct kernel_cache *cache,
 	int ret;
 
 	f->source = BOOT_KERNEL_GUEST;
-	ret = x86_bzimage_payload(f->kernel, f->kernel_size, &payload, &plen, &ulen,
-				  why, sizeof(why));
+	ret = x86_bzimage_payload(img, &payload, &plen, &ulen, why, sizeof(why));
 	if (ret) {
 		pr_warn("kernel: %s: %s; its own decompressor will run", path, why);
 		return 0;
@@ -352,7 +352,7 @@ int boot_files_load(const struct machine_config *mc, const struct kernel_cache *
 			goto fail;
 		}
 		if (mc->decompress == DECOMPRESS_VMM) {
-			ret = kernel_unpack(mc->kernel, cache, f, err, errlen);
+			ret = kernel_unpack(mc->kernel, &img, cache, f, err, errlen);
 			if (ret)
 				goto fail;
 		}

@@ -133,31 +133,24 @@ int x86_bzimage_parse(const void *kernel, size_t klen, struct x86_bzimage *img,
 	return 0;
 }
 
-int x86_bzimage_payload(const void *kernel, size_t klen, const void **payload,
+int x86_bzimage_payload(const struct x86_bzimage *img, const void **payload,
 			size_t *len, size_t *unpacked_len, char *err, size_t errlen)
 {
-	struct x86_bzimage img;
-	size_t off;
-	int ret;
-
-	ret = x86_bzimage_parse(kernel, klen, &img, err, errlen);
-	if (ret)
-		return ret;
-	if (img.payload_length < 5) {
+	if (img->payload_length < 5) {
 		snprintf(err, errlen, "kernel: the setup header does not say where the compressed kernel is");
 		return -EINVAL;
 	}
-	off = img.setup_size + img.payload_offset;
-	if (img.payload_offset > img.payload_size ||
-	    img.payload_length > img.payload_size - img.payload_offset) {
+	if (img->payload_offset > img->payload_size ||
+	    img->payload_length > img->payload_size - img->payload_offset) {
 		snprintf(err, errlen,
 			 "kernel: the compressed kernel (0x%x bytes at 0x%zx) runs past the file's end (0x%zx)",
-			 img.payload_length, off, klen);
+			 img->payload_length, img->setup_size + img->payload_offset,
+			 img->setup_size + img->payload_size);
 		return -EINVAL;
 	}
-	*payload = (const uint8_t *)kernel + off;
-	*len = img.payload_length;
+	*payload = img->payload + img->payload_offset;
+	*len = img->payload_length;
 	/* Linux's build appends the uncompressed size, little-endian. */
-	*unpacked_len = rd32((const uint8_t *)kernel + off + img.payload_length - 4);
+	*unpacked_len = rd32(img->payload + img->payload_offset + img->payload_length - 4);
 	return 0;
 }

@@ -46,11 +46,12 @@ int x86_bzimage_parse(const void *kernel, size_t klen, struct x86_bzimage *img,
 		      char *err, size_t errlen);
 
 /*
- * The compressed kernel inside a bzImage (the setup header's payload_offset
- * and payload_length, protocol 2.08 and later), and the size it unpacks to
- * (the little-endian word that ends it). 0, or -EINVAL with a message.
+ * The compressed kernel inside a bzImage that x86_bzimage_parse() read (its
+ * setup header's payload_offset and payload_length, protocol 2.08 and
+ * later), and the size it unpacks to (the little-endian word that ends it).
+ * 0, or -EINVAL with a message.
  */
-int x86_bzimage_payload(const void *kernel, size_t klen, const void **payload,
+int x86_bzimage_payload(const struct x86_bzimage *img, const void **payload,
 			size_t *len, size_t *unpacked_len, char *err, size_t errlen);
 
 #endif

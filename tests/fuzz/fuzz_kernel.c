@@ -62,6 +62,7 @@ static void place(const uint8_t *elf, size_t len)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	struct x86_bzimage img;
 	const void *payload;
 	size_t plen, ulen;
 	enum unpack_format f;
@@ -71,7 +72,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		place(data, size);
 		return 0;
 	}
-	if (x86_bzimage_payload(data, size, &payload, &plen, &ulen, err, sizeof(err)))
+	if (x86_bzimage_parse(data, size, &img, err, sizeof(err)) ||
+	    x86_bzimage_payload(&img, &payload, &plen, &ulen, err, sizeof(err)))
 		return 0;
 	CHECK((const uint8_t *)payload >= data && plen <= size &&
 	      (size_t)((const uint8_t *)payload - data) <= size - plen);

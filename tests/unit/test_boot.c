@@ -964,6 +964,7 @@ static void test_payload(void **state)
 {
 	static const uint8_t data[] = "\xfd" "7zXZ compressed bytes, then the size: \x78\x56\x34\x12";
 	struct img_opts o = img_default();
+	struct x86_bzimage img;
 	const void *p;
 	size_t klen, plen, ulen;
 	uint8_t *k;
@@ -972,18 +973,21 @@ static void test_payload(void **state)
 	o.data = data;
 	o.data_len = sizeof(data) - 1;
 	k = img_build(&o, &klen);
-	assert_int_equal(x86_bzimage_payload(k, klen, &p, &plen, &ulen, err, sizeof(err)), 0);
+	assert_int_equal(x86_bzimage_parse(k, klen, &img, err, sizeof(err)), 0);
+	assert_int_equal(x86_bzimage_payload(&img, &p, &plen, &ulen, err, sizeof(err)), 0);
 	assert_ptr_equal(p, k + (o.setup_sects + 1) * 512 + IMG_STUB);
 	assert_int_equal(plen, sizeof(data) - 1);
 	assert_int_equal(ulen, 0x12345678);
 	/* Its length running past the file's end. */
-	assert_int_equal(x86_bzimage_payload(k, klen - 1, &p, &plen, &ulen, err, sizeof(err)), -EINVAL);
+	assert_int_equal(x86_bzimage_parse(k, klen - 1, &img, err, sizeof(err)), 0);
+	assert_int_equal(x86_bzimage_payload(&img, &p, &plen, &ulen, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "runs past the file's end"));
 	free(k);
 	/* A header that does not say where it is. */
 	o = img_default();
 	k = img_build(&o, &klen);
-	assert_int_equal(x86_bzimage_payload(k, klen, &p, &plen, &ulen, err, sizeof(err)), -EINVAL);
+	assert_int_equal(x86_bzimage_parse(k, klen, &img, err, sizeof(err)), 0);
+	assert_int_equal(x86_bzimage_payload(&img, &p, &plen, &ulen, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "does not say where"));
 	free(k);
 }
@@ -1324,7 +1328,7 @@ static void test_real_kernel(void **state)
 		uint32_t w;
 		uint64_t off, want = 0, got;
 
-		assert_int_equal(x86_bzimage_payload(k, klen, &payload, &plen, &ulen, err, sizeof(err)), 0);
+		assert_int_equal(x86_bzimage_payload(&img, &payload, &plen, &ulen, err, sizeof(err)), 0);
 		fmt = unpack_detect(payload, plen);
 		print_message("%s: %s payload, %zu bytes, unpacks to %zu\n", kpath,
 			      unpack_format_name(fmt), plen, ulen);
