@@ -105,21 +105,36 @@ static void drop_unpacked(struct boot_files *f)
 	memset(&f->vmlinux, 0, sizeof(f->vmlinux));
 }
 
+/*
+ * The cache's entry for 'key', mapped and checked as a kernel: 0, -ENOENT
+ * (none), or -EINVAL with why (it is not a kernel; unmapped again).
+ */
+static int map_cached(const struct kernel_cache *cache, const uint8_t *key, size_t len,
+		      bool populate, void **p, struct x86_vmlinux *vm, char *why, size_t whylen)
+{
+	if (kernel_cache_get(cache, key, len, populate, p))
+		return -ENOENT;
+	if (x86_vmlinux_parse(*p, len, vm, why, whylen)) {
+		munmap(*p, len);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /* The cache's copy, if it has one we can place. */
 static bool unpack_from_cache(const struct kernel_cache *cache, const uint8_t *key,
 			      size_t len, struct boot_files *f)
 {
 	char why[256];
 	void *p;
+	int ret = map_cached(cache, key, len, true, &p, &f->vmlinux, why, sizeof(why));
 
-	if (kernel_cache_get(cache, key, len, true, &p))
-		return false;
-	if (x86_vmlinux_parse(p, len, &f->vmlinux, why, sizeof(why))) {
+	if (ret == -EINVAL) {
 		pr_warn("kernel cache: an entry in %s is not a kernel (%s): removed", cache->dir, why);
-		munmap(p, len);
 		kernel_cache_drop(cache, key);
-		return false;
 	}
+	if (ret)
+		return false;
 	f->unpacked = p;
 	f->unpacked_len = len;
 	f->unpacked_file = true;
@@ -222,15 +237,11 @@ static void kernel_store_adopt(struct boot_files *f)
 	if (!ks || eventfd_read(ks->done_fd, &done) < 0)
 		return;
 	pthread_join(ks->thread, NULL);
-	if (!ks->ret && kernel_cache_get(&ks->cache, ks->key, ks->len, false, &p) == 0) {
-		if (x86_vmlinux_parse(p, ks->len, &vm, why, sizeof(why)) == 0) {
-			munmap(f->unpacked, f->unpacked_len);
-			f->unpacked = p;
-			f->vmlinux = vm;
-			f->unpacked_file = true;
-		} else {
-			munmap(p, ks->len);
-		}
+	if (!ks->ret && !map_cached(&ks->cache, ks->key, ks->len, false, &p, &vm, why, sizeof(why))) {
+		munmap(f->unpacked, f->unpacked_len);
+		f->unpacked = p;
+		f->vmlinux = vm;
+		f->unpacked_file = true;
 	}
 	kernel_store_end(f);
 }
@@ -279,8 +290,10 @@ static int kernel_unpack(const char *path, const struct x86_bzimage *img,
 	}
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	kernel_cache_key(payload, plen, key);
-	if (unpack_from_cache(cache, key, ulen, f)) {
+	/* The key is the SHA-256 of the whole payload: no cache, no hashing. */
+	if (cache->dir)
+		kernel_cache_key(payload, plen, key);
+	if (cache->dir && unpack_from_cache(cache, key, ulen, f)) {
 		pr_info("kernel: %s: unpacked kernel (%.1f MiB) from the kernel cache %s in %.3f s",
 			path, ulen / 1048576.0, cache->dir, clock_seconds_since(&t0));
 		return 0;
