@@ -12,18 +12,12 @@
 
 #include "vmm/config.h"
 #include "vmm/plan.h"
+#include "fuzz_check.h"
 
 #define FIXTURE_SYS	SRCDIR "/tests/fixtures/host/sys"
 #define FIXTURE_DEV	SRCDIR "/tests/fixtures/host/dev"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond) do { \
-	if (!(cond)) { \
-		fprintf(stderr, "%s:%d: invariant broken: %s\n", __FILE__, __LINE__, #cond); \
-		abort(); \
-	} \
-} while (0)
 
 static struct host_inventory *inv;
 static char err[1024], err2[1024];

@@ -15,18 +15,12 @@
 #include "util/unpack.h"
 #include "x86/bzimage.h"
 #include "x86/vmlinux.h"
+#include "fuzz_check.h"
 
 #define MAX_UNPACKED	(8u << 20)
 #define MAX_IMAGE	(64u << 20)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond) do { \
-	if (!(cond)) { \
-		fprintf(stderr, "%s:%d: invariant broken: %s\n", __FILE__, __LINE__, #cond); \
-		abort(); \
-	} \
-} while (0)
 
 static char err[512];
 

@@ -34,6 +34,7 @@
 #include "virtio/pci.h"
 #include "virtio/pci_layout.h"
 #include "virtio/rng.h"
+#include "fuzz_check.h"
 
 #define RAM_GPA		0x100000ull
 #define RAM_SIZE	0x10000ull
@@ -46,13 +47,6 @@ enum kind { K_RNG, K_CONSOLE, K_BLK, K_NET, NR_KINDS };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
-
-#define CHECK(cond) do { \
-	if (!(cond)) { \
-		fprintf(stderr, "%s:%d: invariant broken: %s\n", __FILE__, __LINE__, #cond); \
-		abort(); \
-	} \
-} while (0)
 
 struct input {
 	const uint8_t *p;

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "virtio/virtq.h"
+#include "fuzz_check.h"
 
 #define RAM_GPA		0x10000ull
 #define RAM_SIZE	0x10000ull
@@ -42,13 +43,6 @@ static uint16_t take16(struct input *in)
 
 	return (uint16_t)(lo | take8(in) << 8);
 }
-
-#define CHECK(cond) do { \
-	if (!(cond)) { \
-		fprintf(stderr, "%s:%d: invariant broken: %s\n", __FILE__, __LINE__, #cond); \
-		abort(); \
-	} \
-} while (0)
 
 static uint8_t *ram;
 static uint8_t shadow[RAM_SIZE];	/* what the guest wrote */
