@@ -1,0 +1,49 @@
+#!/bin/bash
+# The lab's choice of what a fresh L1 runs after one stopped (l1_after_stop in
+# lib-host.sh), replayed on sequences of L1 deaths without booting anything:
+# the scenario that was running goes last, one that was running when two L1s
+# stopped is dropped for good unless it is resumable, and a resumable one is
+# never dropped. TAP.
+: "${top_srcdir:=.}"
+. "$top_srcdir/tests/cli/tap.sh"
+. "$top_srcdir/tests/lab/lib-host.sh"
+
+here=$tmp/lab
+out=$tmp/out
+mkdir -p "$here/scenarios" "$out"
+for s in a b c d e; do echo "# timeout: 10" >"$here/scenarios/$s.sh"; done
+printf '# resumable\n# timeout: 10\n' >"$here/scenarios/e.sh"
+finished() { for s in "$@"; do mkdir -p "$out/$s" && echo 0 >"$out/$s/rc"; done; }
+# stop HUNG WANT: an L1 stopped in HUNG; the next L1 must run WANT
+stop() {
+	l1_after_stop "$1" a b c d e >"$tmp/said"
+	if [ "$l1_left" = "$2" ]; then ok "after a stop in ${1:-(between scenarios)}: next L1 runs '$2'"; else
+		not_ok "after a stop in ${1:-(between scenarios)}: next L1 runs '$l1_left', wanted '$2'"; fi
+}
+
+l1_struck='' l1_dropped=''
+finished a
+stop b "c d e b"
+finished c
+stop d "b e d"
+check "nothing is dropped after the first stop in each" [ -z "$l1_dropped" ]
+stop e "b d e"
+finished b
+stop d "e"
+check "d, stopped in twice, is dropped" [ "$l1_dropped" = " d" ]
+check "the drop is said" grep -q "d was running when two L1s stopped" "$tmp/said"
+# The sequence that once lost a resumable scenario: e struck a second time
+# right after d was dropped must still run, and d must not come back.
+stop e "e"
+stop e "e"
+check "a resumable scenario is never dropped" [ "$l1_dropped" = " d" ]
+stop "" "e"
+
+l1_struck='' l1_dropped=''
+rm -rf "${out:?}"/*
+finished a b c d e
+stop "" ""
+stop c ""
+
+echo "1..$n"
+[ "$failed" = 0 ]
