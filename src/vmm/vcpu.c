@@ -178,8 +178,12 @@ static bool vcpu_handle_exit(struct vcpu *v)
 		vcpu_exit_mmio(v);
 		return true;
 	case KVM_EXIT_SHUTDOWN:
-		/* A triple fault: a PC resets. Linux's last way to reboot. */
-		pr_info("vCPU %u: triple fault, resetting", v->id);
+		/*
+		 * A triple fault: a PC resets. Linux's last way to reboot, but
+		 * mostly a crash, so said at the default verbosity.
+		 */
+		pr_warn("vCPU %u: triple fault (a crash, or the guest's last way to reboot): a reset",
+			v->id);
 		vcpu_log_state(v, LOG_INFO);
 		v->stats.other++;
 		vm_request_stop(v->vm, VM_STOP_RESET);

@@ -1,9 +1,9 @@
 #!/bin/bash
 # The lab's choice of what a fresh L1 runs after one stopped (l1_after_stop in
 # lib-host.sh), replayed on sequences of L1 deaths without booting anything:
-# the scenario that was running goes last, one that was running when two L1s
-# stopped is dropped for good unless it is resumable, and a resumable one is
-# never dropped. TAP.
+# the scenario that was running goes last, one that was running when
+# L1_STRIKES (3) L1s stopped is dropped for good unless it is resumable, and a
+# resumable one is never dropped. TAP.
 : "${top_srcdir:=.}"
 . "$top_srcdir/tests/cli/tap.sh"
 . "$top_srcdir/tests/lab/lib-host.sh"
@@ -26,18 +26,27 @@ finished a
 stop b "c d e b"
 finished c
 stop d "b e d"
-check "nothing is dropped after the first stop in each" [ -z "$l1_dropped" ]
 stop e "b d e"
 finished b
+stop d "e d"
+check "nothing is dropped after two stops in one" [ -z "$l1_dropped" ]
 stop d "e"
-check "d, stopped in twice, is dropped" [ "$l1_dropped" = " d" ]
-check "the drop is said" grep -q "d was running when two L1s stopped" "$tmp/said"
-# The sequence that once lost a resumable scenario: e struck a second time
-# right after d was dropped must still run, and d must not come back.
+check "d, stopped in three times, is dropped" [ "$l1_dropped" = " d" ]
+check "the drop is said" grep -q "d was running when 3 L1s stopped" "$tmp/said"
+# The sequence that once lost a resumable scenario: e struck again right
+# after d was dropped must still run, and d must not come back.
+stop e "e"
 stop e "e"
 stop e "e"
 check "a resumable scenario is never dropped" [ "$l1_dropped" = " d" ]
 stop "" "e"
+
+L1_STRIKES=1
+l1_struck='' l1_dropped=''
+rm -rf "${out:?}"/*
+stop a "b c d e"
+check "L1_STRIKES=1 drops at the first stop" [ "$l1_dropped" = " a" ]
+unset L1_STRIKES
 
 l1_struck='' l1_dropped=''
 rm -rf "${out:?}"/*

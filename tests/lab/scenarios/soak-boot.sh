@@ -1,0 +1,43 @@
+# soak-boot: not part of the default run. Boots guests back to back, vmm and
+# QEMU -M microvm in turn, for BENCH_BUDGET seconds, and records each boot in
+# $OUT.partial as it ends: the tool for measuring how often the nested
+# environment itself (L1 under TCG) dies, with L1_BOOTS=1:
+#   BENCH_BUDGET=500 L1_BOOTS=1 tests/lab/run soak-boot
+# Its ok lines say only that boots reached init.
+# on-demand
+# timeout: 900
+. "$LAB_DIR/scenarios/lib.sh"
+budget=${BENCH_BUDGET:-360}
+t0=$(now)
+append="console=ttyS0 quiet loglevel=1 panic=-1 edd=off l2test=poweroff"
+cache_host=$SCRATCH_HOST/kernel-cache
+log=$OUT.partial
+: >"$log"
+n=0 good=0
+while [ "$(awk -v t="$(since "$t0")" -v b="$budget" 'BEGIN { print (t < b) }')" = 1 ]; do
+	n=$((n + 1))
+	# shellcheck disable=SC2086 # $VMM and $QEMU are word lists
+	if [ $((n % 2)) = 1 ]; then
+		impl=vmm
+		VM_TIMEOUT=90 vm_cmd "$impl-$n" /dev/null $VMM -v --kernel-cache="$cache_host" \
+			-c "$MACHINES/bench.ini"
+	else
+		impl=microvm
+		VM_TIMEOUT=90 vm_cmd "$impl-$n" /dev/null $QEMU \
+			-M microvm,ioapic2=off,kernel-irqchip=on -enable-kvm -cpu host \
+			-smp 1 -m 256 -nodefaults -no-user-config -display none \
+			-monitor none -no-reboot -serial stdio -kernel "$LAB_WORK/vmlinuz" \
+			-initrd "$LAB_WORK/initramfs-l2.cpio.gz" -append "$append"
+	fi
+	seen=-
+	vm_wait 'VMMTEST INIT' 1 80 && seen=$VM_SEEN
+	vm_wait_exit 30 || true
+	# impl, seconds to init (- if never), exit status, seconds into the soak
+	echo "$impl $seen $VM_RC $(since "$t0")" >>"$log"
+	if [ "$seen" != - ] && [ "$VM_RC" = 0 ]; then
+		good=$((good + 1))
+		rm -f "$OUT/$VM_NAME".*
+	fi
+done
+note "figure: soak-boot: $good of $n boots reached init in $(since "$t0") s"
+check "soak-boot: every boot reached init ($good of $n)" [ "$good" = "$n" ]
