@@ -51,7 +51,7 @@ resumable() { grep -qs '^# resumable' "$here/scenarios/$1.sh"; }
 
 # l1_after_stop HUNG SCENARIO...: an L1 stopped with HUNG running (empty: it
 # stopped between scenarios); sets l1_left to the scenarios the next L1 runs,
-# HUNG last. One that was running when L1_STRIKES (3) L1s stopped is dropped
+# HUNG last. One that was running when L1_STRIKES (5) L1s stopped is dropped
 # for good (and said so), unless it is resumable: a scenario that kills L1
 # every time must not take every L1 boot. What it remembers is in l1_struck
 # and l1_dropped, which the caller empties before its first L1.
@@ -63,7 +63,7 @@ l1_after_stop() {
 	if [ -n "$hung" ]; then
 		l1_struck="$l1_struck $hung"
 		for s in $l1_struck; do [ "$s" != "$hung" ] || n=$((n + 1)); done
-		if [ "$n" -ge "${L1_STRIKES:-3}" ] && ! resumable "$hung"; then
+		if [ "$n" -ge "${L1_STRIKES:-5}" ] && ! resumable "$hung"; then
 			l1_dropped="$l1_dropped $hung"
 			echo "# lab: $hung was running when $n L1s stopped: not run again"
 		fi

@@ -2,8 +2,8 @@
 # The lab's choice of what a fresh L1 runs after one stopped (l1_after_stop in
 # lib-host.sh), replayed on sequences of L1 deaths without booting anything:
 # the scenario that was running goes last, one that was running when
-# L1_STRIKES (3) L1s stopped is dropped for good unless it is resumable, and a
-# resumable one is never dropped. TAP.
+# L1_STRIKES L1s stopped (3 here) is dropped for good unless it is resumable,
+# and a resumable one is never dropped. TAP.
 : "${top_srcdir:=.}"
 . "$top_srcdir/tests/cli/tap.sh"
 . "$top_srcdir/tests/lab/lib-host.sh"
@@ -21,6 +21,7 @@ stop() {
 		not_ok "after a stop in ${1:-(between scenarios)}: next L1 runs '$l1_left', wanted '$2'"; fi
 }
 
+L1_STRIKES=3
 l1_struck='' l1_dropped=''
 finished a
 stop b "c d e b"
@@ -47,6 +48,11 @@ rm -rf "${out:?}"/*
 stop a "b c d e"
 check "L1_STRIKES=1 drops at the first stop" [ "$l1_dropped" = " a" ]
 unset L1_STRIKES
+l1_struck='' l1_dropped=''
+for i in 1 2 3 4; do stop a "b c d e a"; done
+check "by default, four stops in one do not drop it" [ -z "$l1_dropped" ]
+stop a "b c d e"
+check "by default, the fifth does" [ "$l1_dropped" = " a" ]
 
 l1_struck='' l1_dropped=''
 rm -rf "${out:?}"/*
