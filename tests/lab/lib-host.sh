@@ -53,13 +53,15 @@ resumable() { grep -qs '^# resumable' "$here/scenarios/$1.sh"; }
 # stopped between scenarios); sets l1_left to the scenarios the next L1 runs,
 # HUNG last. One that was running when L1_STRIKES (5) L1s stopped is dropped
 # for good (and said so), unless it is resumable: a scenario that kills L1
-# every time must not take every L1 boot. What it remembers is in l1_struck
-# and l1_dropped, which the caller empties before its first L1.
+# every time must not take every L1 boot. HUNG with a result counts as
+# empty; l1_hung says which it was. What it remembers is in l1_struck and
+# l1_dropped, which the caller empties before its first L1.
 l1_after_stop() {
 	local hung=$1 s n=0
 	l1_left=''
 	shift
 	[ -z "$hung" ] || [ ! -f "$out/$hung/rc" ] || hung=''
+	l1_hung=$hung
 	if [ -n "$hung" ]; then
 		l1_struck="$l1_struck $hung"
 		for s in $l1_struck; do [ "$s" != "$hung" ] || n=$((n + 1)); done

@@ -25,6 +25,7 @@ L1_STRIKES=3
 l1_struck='' l1_dropped=''
 finished a
 stop b "c d e b"
+check "the one without a result is the one that hung" [ "$l1_hung" = b ]
 finished c
 stop d "b e d"
 stop e "b d e"
@@ -59,6 +60,7 @@ rm -rf "${out:?}"/*
 finished a b c d e
 stop "" ""
 stop c ""
+check "a scenario with a result was not the one that hung" [ -z "$l1_hung" ]
 
 echo "1..$n"
 [ "$failed" = 0 ]

@@ -19,10 +19,6 @@
 runs=${BENCH_RUNS:-3}
 budget=${BENCH_BUDGET:-360}
 t0=$(now)
-append="console=ttyS0 quiet loglevel=1 panic=-1 edd=off l2test=poweroff"
-qemu_args="-enable-kvm -cpu host -smp 1 -m 256 -nodefaults -no-user-config
-	-display none -monitor none -no-reboot -serial stdio
-	-kernel $LAB_WORK/vmlinuz -initrd $LAB_WORK/initramfs-l2.cpio.gz"
 cache=$SCRATCH/kernel-cache
 cache_host=$SCRATCH_HOST/kernel-cache
 impls="vmm-cold vmm vmm-guest microvm q35"
@@ -49,7 +45,7 @@ prime() {
 # and to $partial.
 boot() {
 	[ "$1" = vmm ] && prime
-	# shellcheck disable=SC2086 # $VMM, $QEMU and $qemu_args are word lists
+	# shellcheck disable=SC2086 # $VMM is a word list
 	case $1 in
 	vmm-cold)
 		rm -rf "$cache"
@@ -64,9 +60,8 @@ boot() {
 		# The in-kernel irqchip, as vmm has. microvm's default (split
 		# irqchip, second IOAPIC) panicked L1 ("corrupted stack end
 		# detected inside scheduler") in 4 of about 12 nested boots.
-		VM_TIMEOUT=90 vm_cmd "$1-$2" /dev/null $QEMU \
-			-M microvm,ioapic2=off,kernel-irqchip=on $qemu_args -append "$append" ;;
-	*) VM_TIMEOUT=90 vm_cmd "$1-$2" /dev/null $QEMU -M "$1" $qemu_args -append "$append" ;;
+		bench_qemu "$1-$2" microvm,ioapic2=off,kernel-irqchip=on ;;
+	*) bench_qemu "$1-$2" "$1" ;;
 	esac
 	if vm_wait 'VMMTEST INIT' 1 80; then
 		echo "$1 $VM_SEEN" | tee -a "$partial" >>"$OUT/times"

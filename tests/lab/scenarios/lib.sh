@@ -65,6 +65,18 @@ vm_cmd() {
 	VM_PID=$!
 }
 
+# bench_qemu NAME MACHINE: vm_cmd NAME for QEMU -M MACHINE (on KVM) booting
+# the lab's kernel and L2 initramfs as machines/bench.ini has vmm boot them:
+# 1 CPU, 256 MiB, the same command line. Killed after 90 s.
+bench_qemu() {
+	# shellcheck disable=SC2086 # $QEMU is a word list
+	VM_TIMEOUT=90 vm_cmd "$1" /dev/null $QEMU -M "$2" -enable-kvm -cpu host -smp 1 \
+		-m 256 -nodefaults -no-user-config -display none -monitor none \
+		-no-reboot -serial stdio -kernel "$LAB_WORK/vmlinuz" \
+		-initrd "$LAB_WORK/initramfs-l2.cpio.gz" \
+		-append "console=ttyS0 quiet loglevel=1 panic=-1 edd=off l2test=poweroff"
+}
+
 # vm_count PATTERN: how many console lines hold PATTERN (a basic regex).
 vm_count() { grep -c -- "$1" "$VM_LOG" 2>/dev/null || true; }
 

@@ -10,25 +10,20 @@
 . "$LAB_DIR/scenarios/lib.sh"
 budget=${BENCH_BUDGET:-360}
 t0=$(now)
-append="console=ttyS0 quiet loglevel=1 panic=-1 edd=off l2test=poweroff"
 cache_host=$SCRATCH_HOST/kernel-cache
 log=$OUT.partial
 : >"$log"
 n=0 good=0
 while [ "$(awk -v t="$(since "$t0")" -v b="$budget" 'BEGIN { print (t < b) }')" = 1 ]; do
 	n=$((n + 1))
-	# shellcheck disable=SC2086 # $VMM and $QEMU are word lists
 	if [ $((n % 2)) = 1 ]; then
 		impl=vmm
+		# shellcheck disable=SC2086 # $VMM is a word list
 		VM_TIMEOUT=90 vm_cmd "$impl-$n" /dev/null $VMM -v --kernel-cache="$cache_host" \
 			-c "$MACHINES/bench.ini"
 	else
 		impl=microvm
-		VM_TIMEOUT=90 vm_cmd "$impl-$n" /dev/null $QEMU \
-			-M microvm,ioapic2=off,kernel-irqchip=on -enable-kvm -cpu host \
-			-smp 1 -m 256 -nodefaults -no-user-config -display none \
-			-monitor none -no-reboot -serial stdio -kernel "$LAB_WORK/vmlinuz" \
-			-initrd "$LAB_WORK/initramfs-l2.cpio.gz" -append "$append"
+		bench_qemu "$impl-$n" microvm,ioapic2=off,kernel-irqchip=on
 	fi
 	seen=-
 	vm_wait 'VMMTEST INIT' 1 80 && seen=$VM_SEEN
